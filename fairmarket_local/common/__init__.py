@@ -1,0 +1,1 @@
+"""Shared helpers used by every layer (errors, canonical JSON, offline guards)."""
