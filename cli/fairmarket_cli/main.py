@@ -1,0 +1,102 @@
+"""``fairmarket``: simulate markets, inspect scenarios (training and critics come in later commands)."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from fairmarket_cli.errors import user_errors
+from fairmarket_local import __version__
+from fairmarket_local.baselines import simulate as run_simulation
+from fairmarket_local.common.io import refuse_overwrite, write_json, write_jsonl
+from fairmarket_local.env.config import load_env_config, scenario_names
+
+app = typer.Typer(
+    help="Fairness-shaped multi-agent RL for P2P electricity markets, fully offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+scenarios_app = typer.Typer(help="List and inspect scenario configs.", no_args_is_help=True)
+app.add_typer(scenarios_app, name="scenarios")
+console = Console()
+
+
+class PolicyName(str, Enum):
+    grid_only = "grid-only"
+    truthful = "truthful"
+    zi = "zi"
+
+
+@app.command()
+def version() -> None:
+    """Print the package version."""
+    typer.echo(__version__)
+
+
+@app.command()
+def simulate(
+    scenario: str = typer.Option("pilot", help="Scenario name (see `fairmarket scenarios list`) or YAML path."),
+    policy: PolicyName = typer.Option(PolicyName.zi, help="Baseline bidder for every household."),
+    days: Optional[int] = typer.Option(None, min=1, help="Days to simulate (default: the scenario's)."),
+    seed: Optional[int] = typer.Option(None, help="Seed (default: the scenario's)."),
+    out: Path = typer.Option(..., help="Output folder; DIR/metrics.json is written there."),
+    record_slots: Optional[Path] = typer.Option(None, help="Also write every slot summary to this JSONL file."),
+    force: bool = typer.Option(False, help="Replace existing output files."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON instead of a table."),
+    quiet: bool = typer.Option(False, help="No progress bar."),
+) -> None:
+    """Run baseline bidders through a scenario and write KPIs and fairness to DIR/metrics.json."""
+    with user_errors():
+        metrics_path = out / "metrics.json"
+        refuse_overwrite(metrics_path, force)
+        if record_slots is not None:
+            refuse_overwrite(record_slots, force)
+        result = run_simulation(
+            scenario, policy=policy.value, days=days, seed=seed,
+            record_slots=record_slots is not None, progress=not quiet,
+        )
+        write_json(metrics_path, result.metrics)
+        if record_slots is not None:
+            write_jsonl(record_slots, result.summaries)
+    if as_json:
+        typer.echo(json.dumps(result.metrics, indent=2, sort_keys=True))
+        return
+    table = Table(title=f"{result.metrics['scenario']} · {policy.value} · {result.metrics['households']} households"
+                        f" · {result.metrics['days']} days")
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    for key, value in result.metrics["kpis"].items():
+        table.add_row(key, f"{value:.4g}")
+    console.print(table)
+    console.print(f"wrote {metrics_path}" + (f" and {record_slots}" if record_slots else ""))
+
+
+@scenarios_app.command("list")
+def scenarios_list() -> None:
+    """Names of the shipped scenarios."""
+    for name in scenario_names():
+        typer.echo(name)
+
+
+@scenarios_app.command("show")
+def scenarios_show(name: str = typer.Argument(..., help="Scenario name or YAML path.")) -> None:
+    """Print a scenario with every default filled in (validated)."""
+    with user_errors():
+        config = load_env_config(name)
+    typer.echo(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""Validate one config section with pydantic and report the first problem as a one-line ConfigError."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from fairmarket_local.common.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+
+_MAX_GOT_CHARS = 60
+
+
+def validate_section(model_cls: type[M], data: Mapping[str, Any] | None, section_name: str) -> M:
+    """Build ``model_cls`` from ``data`` (``None`` = all defaults).
+
+    :raises ConfigError: ``config error: <section>.<key>: <reason> (got <value>)``
+    """
+    try:
+        return model_cls.model_validate({} if data is None else data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, section_name)) from None
+
+
+def format_validation_error(exc: ValidationError, section_name: str) -> str:
+    """One line for the first error of ``exc``; later errors are only counted."""
+    errors = exc.errors()
+    first = errors[0]
+    key = ".".join([section_name, *(str(part) for part in first["loc"])])
+    message = first["msg"].removeprefix("Value error, ")
+    line = f"config error: {key}: {message}"
+    if first["loc"] and first["type"] != "missing":
+        line += f" (got {_short_repr(first['input'])})"
+    if len(errors) > 1:
+        line += f" (and {len(errors) - 1} more)"
+    return line
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_GOT_CHARS else text[: _MAX_GOT_CHARS - 3] + "..."

@@ -1,0 +1,116 @@
+"""Typed configuration of a scenario: community, market and environment sections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from fairmarket_local.common.config import validate_section
+from fairmarket_local.common.errors import ConfigError
+from fairmarket_local.market.tariffs import TariffConfig
+from fairmarket_local.profiles.config import CommunityConfig
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+# Top-level sections a scenario file may hold; higher layers (training, critic, experiments) own theirs.
+KNOWN_SECTIONS = {"name", "description", "seed", "community", "market", "env", "critic", "training", "experiment"}
+
+
+class MarketConfig(BaseModel):
+    """Market rules and the discretised action grid (SPEC §2)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tariff: TariffConfig = Field(default_factory=TariffConfig)
+    price_levels: int = Field(11, ge=2, le=101)
+    quantity_levels: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
+    price_rule: Literal["midpoint", "maker"] = "midpoint"
+    mode: Literal["cda", "call"] = "cda"
+    fbs_variant: Literal["jain", "gini"] = "jain"
+
+    @field_validator("quantity_levels")
+    @classmethod
+    def _fractions(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if len(v) < 1 or any(not 0.0 <= q <= 1.0 for q in v) or list(v) != sorted(set(v)):
+            raise ValueError("must be strictly increasing fractions in [0, 1]")
+        return v
+
+
+class EnvOptions(BaseModel):
+    """Episode and observation settings (SPEC §3)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    episode_days: int | None = Field(None, ge=1, description="days per episode; default: all days")
+    forecast_noise: float = Field(0.05, ge=0.0, le=1.0, description="multiplicative noise std")
+    battery_actions: bool = True
+    record_summaries: bool = True
+
+
+class EnvConfig(BaseModel):
+    """Everything the environment needs: what to simulate and how to trade."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "custom"
+    description: str = ""
+    seed: int = 0
+    community: CommunityConfig = Field(default_factory=CommunityConfig)
+    market: MarketConfig = Field(default_factory=MarketConfig)
+    env: EnvOptions = Field(default_factory=EnvOptions)
+
+
+def scenario_names() -> list[str]:
+    """Names of the scenarios shipped with the package."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
+def read_scenario(name_or_path: str | Path) -> dict[str, Any]:
+    """The raw scenario dict from a shipped name or a YAML file path (one-line errors)."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = SCENARIO_DIR / f"{name_or_path}.yaml"
+        if not path.is_file():
+            raise ConfigError(f"unknown scenario {name_or_path!r}; known: {', '.join(scenario_names())}")
+    if not path.is_file():
+        raise ConfigError(f"scenario file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"{path}: not valid YAML ({first})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a scenario must be a mapping of sections")
+    unknown = sorted(set(data) - KNOWN_SECTIONS)
+    if unknown:
+        raise ConfigError(f"{path}: unknown section {unknown[0]!r}; known: {', '.join(sorted(KNOWN_SECTIONS))}")
+    data.setdefault("name", path.stem)
+    return data
+
+
+def deep_update(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``overrides`` merged in; dotted keys (``community.n_households``) go deep."""
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items()}
+    for key, value in overrides.items():
+        head, _, rest = key.partition(".")
+        if rest:
+            out[head] = deep_update(out.get(head) or {}, {rest: value})
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_update(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_env_config(scenario: str | Path | dict[str, Any] | EnvConfig = "pilot", **overrides: Any) -> EnvConfig:
+    """Validate a scenario (name, path, dict or config) with overrides into an :class:`EnvConfig`."""
+    if isinstance(scenario, EnvConfig):
+        if not overrides:
+            return scenario
+        scenario = scenario.model_dump()
+    data = dict(scenario) if isinstance(scenario, dict) else read_scenario(scenario)
+    data = deep_update(data, overrides)
+    env_data = {k: v for k, v in data.items() if k in EnvConfig.model_fields}
+    return validate_section(EnvConfig, env_data, "")
