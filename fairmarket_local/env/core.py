@@ -113,10 +113,15 @@ class MarketCore:
         price_level, qty_level, battery_choice = actions[:, 0], actions[:, 1], actions[:, 2]
         c = self.community
         direction = np.where(self.has_battery, battery_choice - 1, 0).astype(np.int8)
+        # Self-consumption battery: it charges only from the forecast surplus and discharges only
+        # into the forecast deficit, so a battery action never turns a seller into a buyer.
+        net_before = self.pv_fc[t] - self.load_fc[t]
+        room = np.where(direction > 0, np.maximum(net_before, 0.0), np.maximum(-net_before, 0.0))
+        power = np.minimum(c.battery_power_kw, room / c.slot_hours)
         self.soc, battery_kwh = battery_step(
-            self.soc, direction, c.battery_capacity_kwh, c.battery_power_kw, c.battery_efficiency, c.slot_hours
+            self.soc, direction, c.battery_capacity_kwh, power, c.battery_efficiency, c.slot_hours
         )
-        net_fc = self.pv_fc[t] - self.load_fc[t] - battery_kwh
+        net_fc = net_before - battery_kwh
         actual_net = self.pv[t] - self.load[t] - battery_kwh
         side = np.where(net_fc > NET_EPS, 1, np.where(net_fc < -NET_EPS, -1, 0)).astype(np.int8)
         qty = self.quantity_levels[qty_level] * np.abs(net_fc) * (side != 0)
@@ -127,13 +132,9 @@ class MarketCore:
         reward = (res.grid_only_cost - res.cost) / self.econ_scale
         record = self._record(t, side, price, qty, actual_net, res, reward)
         self.t += 1
-        volume = float(res.trade_qty.sum())
-        if volume > 0:
-            mean_price = float(np.dot(res.trade_qty, res.trade_price)) / volume
-            self.prev_price_pos = (mean_price - feed_in) / max(retail - feed_in, 1e-12)
-        else:
-            self.prev_price_pos = 0.5
-        self.prev_volume_frac = volume / float(self.energy_scale.sum())
+        traded = res.p2p_volume > 0
+        self.prev_price_pos = (res.p2p_price - feed_in) / (retail - feed_in) if traded else 0.5
+        self.prev_volume_frac = res.p2p_volume / float(self.energy_scale.sum())
         return record
 
     def _record(self, t, side, price, qty, actual_net, res: SlotResult, reward) -> SlotRecord:
@@ -142,8 +143,8 @@ class MarketCore:
             seller_surplus=np.maximum(actual_net[sellers], 0.0),
             seller_sold=res.sold[sellers],
             buyer_deficit=np.maximum(-actual_net[buyers], 0.0),
-            trade_qty=res.trade_qty,
-            trade_price=res.trade_price,
+            trade_qty=res.trades.qty,
+            trade_price=res.trades.price,
             retail=float(self.retail[t]),
             feed_in=float(self.feed_in[t]),
             fbs_variant=self.config.market.fbs_variant,
@@ -151,14 +152,14 @@ class MarketCore:
         retail, feed_in = float(self.retail[t]), float(self.feed_in[t])
         violations = count_violations(
             side, price, qty, res.sold, res.bought, actual_net, res.grid_import, res.grid_export,
-            res.trade_seller, res.trade_buyer, res.trade_price, retail, feed_in,
+            res.seller, res.buyer, res.trades.price, retail, feed_in,
         )
-        welfare = realised_welfare(res.trade_qty, price[res.trade_buyer], price[res.trade_seller])
+        welfare = realised_welfare(res.trades.qty, price[res.buyer], price[res.seller])
         placed = (side != 0) & (qty > 0)
         best = optimal_welfare(side[placed] < 0, price[placed], qty[placed])
         self.kpis.add(
             side, res.cost, res.grid_only_cost, actual_net, res.grid_import, res.grid_export,
-            res.trade_qty, res.trade_price, welfare, best, violations, fairness,
+            res.trades.qty, res.trades.price, welfare, best, violations, fairness,
         )
         record = SlotRecord(
             slot=t, timestamp=self.timestamps[t], sunny=int(self.sunny[t]), retail=retail, feed_in=feed_in,

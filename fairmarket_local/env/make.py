@@ -10,14 +10,16 @@ from fairmarket_local.env.parallel_env import P2PMarketEnv
 from fairmarket_local.profiles.community import Community
 from fairmarket_local.profiles.sampler import sample_community
 from fairmarket_local.profiles.user_data import load_user_data
+from fairmarket_local.profiles.weather import apply_forced_weather
 
 
 def build_community(config: EnvConfig) -> Community:
     """The households of a scenario: sampled from the embedded data, or the user's file."""
     c = config.community
-    if c.source == "user":
-        return load_user_data(c.path, c)
-    return sample_community(c, seed=config.seed)
+    community = load_user_data(c.path, c) if c.source == "user" else sample_community(c, seed=config.seed)
+    if c.weather != "data":
+        community = apply_forced_weather(community, c.cloudy_pv_factor)
+    return community
 
 
 def make_env(scenario: str | Path | dict[str, Any] | EnvConfig = "pilot", **overrides: Any) -> P2PMarketEnv:

@@ -56,7 +56,7 @@ def slot_summary(record: SlotRecord) -> dict[str, Any]:
         for i in buyer_ids
     ]
     merged: dict[tuple[int, int, float], float] = defaultdict(float)
-    for s, b, q, p in zip(res.trade_seller, res.trade_buyer, res.trade_qty, res.trade_price):
+    for s, b, q, p in zip(res.seller, res.buyer, res.trades.qty, res.trades.price):
         merged[(int(s), int(b), _money(p))] += float(q)
     trades = [
         {"seller": s_name[s], "buyer": b_name[b], "kwh": _kwh(q), "price": p}

@@ -50,9 +50,12 @@ class Community:
             raise ValueError(f"load {self.load.shape} / pv {self.pv.shape} do not match {n} households")
         if self.timestamps.shape[0] != self.load.shape[0] or self.sunny.shape[0] != self.load.shape[0]:
             raise ValueError("timestamps / sunny length differs from the number of slots")
+        if self.ev_load is not None and self.ev_load.shape != self.load.shape:
+            raise ValueError(f"ev_load {self.ev_load.shape} does not match load {self.load.shape}")
         for name in ("kinds", "load", "pv", "sunny", "timestamps", "battery_capacity_kwh",
-                     "battery_power_kw", "battery_efficiency"):
-            getattr(self, name).flags.writeable = False
+                     "battery_power_kw", "battery_efficiency", "ev_load"):
+            if getattr(self, name) is not None:
+                getattr(self, name).flags.writeable = False
 
     @property
     def n_households(self) -> int:

@@ -75,6 +75,8 @@ class CommunityConfig(BaseModel):
     battery: BatteryConfig = BatteryConfig()
     weather: WeatherSetting = "data"
     sunny_threshold: float = Field(0.7, gt=0.0, le=1.0)
+    # α of κ = α + (1 − α)·ω: PV factor of a cloudy day when the scenario sets the weather.
+    cloudy_pv_factor: float = Field(0.4, ge=0.0, le=1.0)
     base_homes: Literal["recommended", "all"] = "recommended"
     slot_minutes: Literal[15, 30, 60] = 60
 

@@ -36,11 +36,6 @@ class FontanaData:
     def recommended_ids(self) -> tuple[str, ...]:
         return tuple(h for h, ok in zip(self.household_ids, self.recommended) if ok)
 
-    def columns(self, ids: tuple[str, ...] | list[str]) -> np.ndarray:
-        """Column indices of the given household ids."""
-        position = {h: i for i, h in enumerate(self.household_ids)}
-        return np.array([position[h] for h in ids], dtype=np.intp)
-
 
 def _read_csv(name: str, **kwargs: object) -> pd.DataFrame:
     with (DATA_DIR / name).open("rb") as handle:

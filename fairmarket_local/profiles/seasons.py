@@ -42,3 +42,18 @@ def shuffled_days(
         where = np.flatnonzero(window_classes == cls)
         out[:, where] = permuted[:, rank[target_days[where]] % members.size]
     return out
+
+
+def same_date_index(target_days: np.ndarray, source_days: np.ndarray) -> np.ndarray:
+    """Index into ``source_days`` (sorted, one year) of the day with the same month and day as each target.
+
+    A 29 February missing from the source maps to 1 March.
+    """
+    return np.searchsorted(_month_day(source_days), _month_day(target_days))
+
+
+def _month_day(days: np.ndarray) -> np.ndarray:
+    days = days.astype("datetime64[D]")
+    months = days.astype("datetime64[M]")
+    day_of_month = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
+    return (months.astype(np.int64) % 12 + 1) * 100 + day_of_month

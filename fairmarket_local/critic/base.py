@@ -1,0 +1,60 @@
+"""The critic interface: score a batch of slot summaries, count what it cost."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from fairmarket_local.metrics.fairness import FairnessScores
+
+SOURCES = ("model", "cache", "fallback", "rule")
+
+
+@dataclass
+class CriticStats:
+    """Running counters of one critic (all slots it was asked to score since creation)."""
+
+    calls: int = 0  # slots scored
+    cache_hits: int = 0
+    cache_misses: int = 0
+    model_calls: int = 0  # generations, retries included
+    retries: int = 0
+    fallbacks: int = 0
+    corrupt_entries: int = 0
+    load_seconds: float = 0.0
+    model_seconds: float = 0.0  # generation time, loading excluded
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def hit_rate(self) -> float:
+        looked_up = self.cache_hits + self.cache_misses
+        return self.cache_hits / looked_up if looked_up else 0.0
+
+
+class Critic(ABC):
+    """Scores slot summaries (SPEC §5); ``source`` of each result is model, cache, fallback or rule."""
+
+    def __init__(self) -> None:
+        self.stats = CriticStats()
+
+    @abstractmethod
+    def score(self, summaries: list[dict[str, Any]]) -> list[FairnessScores]:
+        """Scores of every summary, in order. Never raises for a bad model answer (falls back instead)."""
+
+    @abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """What identifies this critic in a run manifest (model, hashes, template, cache schema)."""
+
+    def close(self) -> None:
+        """Release the model and the cache (idempotent)."""
+
+    def __enter__(self) -> Critic:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,55 @@
+"""What a model back-end must provide to :class:`ModelCritic`: text generation under the answer grammar."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+Messages = list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One model reply with its cost."""
+
+    text: str
+    seconds: float
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Engine(ABC):
+    """A loaded (or lazily loaded) model that answers chat messages under the score schema.
+
+    ``identity()`` and ``decoding()`` enter the cache key, so they must not need the model loaded
+    (``replay`` runs never load it).
+    """
+
+    backend: str = ""
+    #: how many prompts :meth:`generate_batch` handles at once (1 = one after the other)
+    max_batch: int = 1
+    #: False when the chat format drops system messages (the prompt then merges them into the user turn)
+    system_role: bool = True
+
+    @abstractmethod
+    def identity(self) -> dict[str, Any]:
+        """Model sha256 and chat template: what, besides the prompt, determines the reply."""
+
+    @abstractmethod
+    def decoding(self) -> dict[str, Any]:
+        """Decoding parameters that change the reply (temperature, max tokens, grammar hash, ...)."""
+
+    def load(self) -> None:
+        """Load the model now (idempotent); a failure is a :class:`FairmarketError`, not a bad answer."""
+
+    @abstractmethod
+    def generate(self, messages: Messages, seed: int) -> Generation:
+        """Reply to one conversation."""
+
+    def generate_batch(self, batch: list[Messages], seed: int) -> list[Generation]:
+        """Reply to several conversations (back-ends that batch override this)."""
+        return [self.generate(messages, seed) for messages in batch]
+
+    def close(self) -> None:
+        """Free the model."""

@@ -1,0 +1,51 @@
+"""``make_critic``: the one way the rest of the toolkit (training, CLI, benchmarks) gets a critic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fairmarket_local.common.errors import FairmarketError
+from fairmarket_local.critic.base import Critic
+from fairmarket_local.critic.cache import CacheMode, ScoreCache
+from fairmarket_local.critic.engine import Engine
+from fairmarket_local.critic.model_critic import ModelCritic
+from fairmarket_local.critic.paths import default_cache_dir
+from fairmarket_local.critic.prompts import PromptTemplate, load_template
+from fairmarket_local.critic.registry import ModelManifest, get_model
+from fairmarket_local.critic.rule import RuleCritic
+
+
+def make_critic(
+    model: str = "rule",
+    template: str | Path = "grounded",
+    cache_dir: str | Path | None = None,
+    cache_mode: CacheMode = "use",
+    seed: int = 0,
+    retries: int = 2,
+    max_tokens: int = 48,
+    n_threads: int = 1,
+    n_ctx: int | None = None,
+    fbs_variant: str = "jain",
+) -> Critic:
+    """A critic for a registered model id, or ``"rule"`` for the reference formulas.
+
+    The model is loaded (and its weights verified) on the first cache miss, so ``replay`` never loads it.
+    ``cache_dir`` defaults to ``$FAIRMARKET_HOME/critic-cache``; ``cache_mode`` is use|replay|refresh|off.
+    """
+    if model == "rule":
+        return RuleCritic(fbs_variant)
+    if fbs_variant != "jain":
+        raise FairmarketError("fbs_variant only applies to the rule critic (fallbacks use the Jain index)")
+    manifest = get_model(model)
+    prompt = load_template(template)
+    engine = _make_engine(manifest, prompt, max_tokens=max_tokens, n_threads=n_threads, n_ctx=n_ctx)
+    cache = ScoreCache(Path(cache_dir) if cache_dir is not None else default_cache_dir(), cache_mode)
+    return ModelCritic(engine, prompt, cache, model_id=manifest.id, seed=seed, retries=retries)
+
+
+def _make_engine(manifest: ModelManifest, prompt: PromptTemplate, **opts: object) -> Engine:
+    if manifest.backend == "llama_cpp":
+        from fairmarket_local.critic.llama_cpp_backend import LlamaCppEngine
+
+        return LlamaCppEngine(manifest, rationale=prompt.rationale, **opts)  # type: ignore[arg-type]
+    raise FairmarketError(f"model {manifest.id!r}: back-end {manifest.backend!r} is not available")

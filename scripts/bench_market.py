@@ -1,0 +1,136 @@
+"""Benchmark the market: numba CDA (``clear_cda``) against the pure-Python reference.
+
+    python scripts/bench_market.py            # rich table
+    python scripts/bench_market.py --json     # machine-readable
+
+Books are random: bids and asks 50/50, 11 price levels in [0.08, 0.30] $/kWh, quantities
+uniform in (0, 5] kWh, already in arrival order. Times are the best of a few repeats, after JIT
+warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from collections.abc import Callable, Sequence
+
+import numba
+import numpy as np
+
+from fairmarket_local.market.auction import clear_cda
+from fairmarket_local.market.reference import clear_cda_reference
+from fairmarket_local.market.trades import Trades
+
+SIZES = (10, 100, 1_000, 10_000)
+LEVELS = np.linspace(0.08, 0.30, 11)
+TIME_BUDGET_S = 0.5  # per implementation and size
+
+
+def machine_info() -> dict[str, object]:
+    """CPU model, core count and library versions."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+    }
+
+
+def random_book(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return rng.random(n) < 0.5, rng.choice(LEVELS, n), rng.uniform(0.0, 5.0, n) + 1e-3
+
+
+def time_clear(clear: Callable[..., Trades], book: tuple[np.ndarray, ...], max_repeats: int) -> tuple[float, int]:
+    """Best wall time (s) of one clear, over repeats that fit in the time budget; and the repeat count."""
+    best = float("inf")
+    spent = 0.0
+    repeats = 0
+    while repeats < max_repeats and (repeats == 0 or spent < TIME_BUDGET_S):
+        start = time.perf_counter()
+        clear(*book)
+        elapsed = time.perf_counter() - start
+        best = min(best, elapsed)
+        spent += elapsed
+        repeats += 1
+    return best, repeats
+
+
+def bench_auction(sizes: Sequence[int] = SIZES, seed: int = 0) -> list[dict[str, float | int]]:
+    """Time ``clear_cda`` and the reference on one random book per size."""
+    rng = np.random.default_rng(seed)
+    clear_cda(*random_book(10, rng))  # JIT compile (or load from cache) outside the timings
+    rows: list[dict[str, float | int]] = []
+    for n in sizes:
+        book = random_book(n, rng)
+        fast_s, fast_reps = time_clear(clear_cda, book, max_repeats=10_000)
+        ref_s, ref_reps = time_clear(clear_cda_reference, book, max_repeats=1 if n >= 10_000 else 20)
+        rows.append({
+            "orders": n,
+            "trades": len(clear_cda(*book)),
+            "numba_s": fast_s,
+            "numba_orders_per_s": n / fast_s,
+            "numba_repeats": fast_reps,
+            "reference_s": ref_s,
+            "reference_orders_per_s": n / ref_s,
+            "reference_repeats": ref_reps,
+            "speedup": ref_s / fast_s,
+        })
+    return rows
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} µs"
+    if seconds < 1.0:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def print_report(machine: dict[str, object], rows: list[dict[str, float | int]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(", ".join(f"{key}: {value}" for key, value in machine.items()))
+    table = Table(title="Clearing one slot: continuous double auction")
+    for column in ("orders", "trades", "numba / clear", "numba orders/s", "reference / clear",
+                   "reference orders/s", "speed-up"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(
+            f"{row['orders']:,}",
+            f"{row['trades']:,}",
+            _duration(row["numba_s"]),
+            f"{row['numba_orders_per_s']:,.0f}",
+            _duration(row["reference_s"]),
+            f"{row['reference_orders_per_s']:,.0f}",
+            f"{row['speedup']:,.0f}×",
+        )
+    console.print(table)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="orders per slot")
+    args = parser.parse_args(argv)
+    machine = machine_info()
+    rows = bench_auction(args.sizes)
+    if args.json:
+        print(json.dumps({"machine": machine, "auction": rows}, indent=2))
+    else:
+        print_report(machine, rows)
+
+
+if __name__ == "__main__":
+    main()

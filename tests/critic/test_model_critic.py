@@ -1,0 +1,62 @@
+import logging
+
+from tests.critic.critic_helpers import FakeEngine, fake_critic
+from fairmarket_local.critic.cache import ScoreCache
+from fairmarket_local.critic.model_critic import ModelCritic
+from fairmarket_local.critic.prompts import load_template
+from fairmarket_local.env.summary import summary_fairness
+
+
+def test_invalid_answers_are_retried_with_the_next_seed(tmp_path, slots):
+    critic = fake_critic(tmp_path / "c", replies=['{"ftg": 7}', '{"ftg": 0.5, "fbs": 0.5, "fpp": 0.5}'])
+    score = critic.score(slots[:1])[0]
+    assert score.source == "model" and score.values() == (0.5, 0.5, 0.5)
+    assert critic.engine.seeds == [0, 1] and critic.stats.retries == 1 and critic.stats.fallbacks == 0
+
+
+def test_garbage_falls_back_to_rule_scores_and_is_not_cached(tmp_path, slots):
+    critic = fake_critic(tmp_path / "c", replies=["no idea", '{"ftg": 1.5, "fbs": 0, "fpp": 0}'], retries=2)
+    scores = critic.score(slots[:2])
+    assert [s.source for s in scores] == ["fallback", "fallback"]
+    assert [s.values() for s in scores] == [summary_fairness(s).values() for s in slots[:2]]
+    assert critic.stats.fallbacks == 2 and critic.stats.retries == 4 and critic.engine.calls == 6
+    assert fake_critic(tmp_path / "c").score(slots[:2])[0].source == "model"  # nothing was stored
+
+
+class ExplodingEngine(FakeEngine):
+    def generate(self, messages, seed):
+        self.calls += 1
+        raise RuntimeError("llama_decode returned -1")
+
+
+def test_engine_exceptions_never_escape(tmp_path, slots, caplog):
+    critic = ModelCritic(ExplodingEngine(), load_template("raw"), ScoreCache(None, "off"), "boom", retries=1)
+    with caplog.at_level(logging.WARNING):
+        scores = critic.score(slots)
+    assert {s.source for s in scores} == {"fallback"} and critic.engine.calls == 2 * len(slots)
+    assert "llama_decode returned -1" in caplog.text
+
+
+class BatchEngine(FakeEngine):
+    def __init__(self):
+        super().__init__(max_batch=4)
+        self.batches: list[int] = []
+
+    def generate_batch(self, batch, seed):
+        self.batches.append(len(batch))
+        return super().generate_batch(batch, seed)
+
+
+def test_only_misses_go_to_the_engine_in_chunks_of_max_batch(tmp_path, slots):
+    fake_critic(tmp_path / "c").score(slots[:1])
+    engine = BatchEngine()
+    critic = ModelCritic(engine, load_template("raw"), ScoreCache(tmp_path / "c"), "fake")
+    scores = critic.score(slots)
+    assert scores[0].source == "cache" and engine.batches == [4, 1]
+    assert critic.stats.cache_hits == 1 and critic.stats.cache_misses == len(slots) - 1
+
+
+def test_describe_names_model_template_and_cache(tmp_path):
+    described = fake_critic(tmp_path / "c").describe()
+    assert described["model"] == "fake" and described["template"]["id"] == "raw.v1"
+    assert described["cache"]["mode"] == "use" and described["cache"]["schema"] == 1

@@ -1,0 +1,62 @@
+import pytest
+
+from fairmarket_local.common.errors import FairmarketError
+from fairmarket_local.critic.prompts import available_templates, load_template, parse_template
+from fairmarket_local.critic.slot_text import render_indicators, render_slot
+
+
+def test_shipped_templates_are_found():
+    assert {"raw.v1", "grounded.v1"} <= set(available_templates())
+    assert load_template("raw").id == "raw.v1" and load_template("grounded.v1").id == "grounded.v1"
+
+
+@pytest.mark.parametrize("template_id", ["raw", "grounded"])
+def test_static_prefix_is_identical_across_slots(slots, template_id):
+    template = load_template(template_id)
+    rendered = [template.messages(s) for s in slots]
+    assert len({m[0]["content"] for m in rendered}) == 1  # the system message never changes
+    assert all(m[1]["content"].startswith("Slot:\n") for m in rendered)
+    merged = [template.messages(s, system_role=False) for s in slots]
+    assert all(len(m) == 1 and m[0]["content"].startswith(template.system) for m in merged)
+
+
+def test_grounded_lists_indicators_and_raw_does_not(slots):
+    monopoly = slots[1]
+    assert "computed: ftg 1.00, fbs 0.33, fpp 0.00" in load_template("grounded").messages(monopoly)[1]["content"]
+    assert "computed" not in load_template("raw").messages(monopoly)[1]["content"]
+
+
+def test_slot_text_is_compact_and_complete(slots):
+    text = render_slot(slots[4])
+    assert "S1 3 2.25@0.12 1" in text and "B2 2 1.5@0.15 0.5" in text
+    assert "S1>B1 1@0.16 S2>B2 0.5@0.125" in text
+    assert "none" in render_slot(slots[3])  # no trades
+    assert "S1 0.5 0@- 0" in render_slot(slots[5])  # a seller that placed no order
+    assert "S=4 D=3 E=1.5" in render_indicators(slots[4])
+
+
+def test_template_hash_changes_with_content():
+    a = parse_template("t.v1", b"[system]\nA\n[user]\n{slot}\n", "a")
+    b = parse_template("t.v1", b"[system]\nB\n[user]\n{slot}\n", "b")
+    assert a.sha256 != b.sha256
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"[user]\n{slot}\n", "needs a [system] section"),
+    (b"[system]\nA\n[user]\nno placeholder\n", "must contain {slot}"),
+    (b"[system]\nA {slot}\n[user]\n{slot}\n", "placeholders must come last"),
+    (b"[system]\nA\n[user]\n{slot}\n" + b"static instructions after the slot data. " * 4, "placeholders must come last"),
+    (b"colour: red\n[system]\nA\n[user]\n{slot}\n", "unknown header line"),
+])
+def test_malformed_templates_are_rejected(data, message):
+    with pytest.raises(FairmarketError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        parse_template("t.v1", data, "t.v1.txt")
+
+
+def test_user_override_dir_and_unknown_template(isolated_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAIRMARKET_HOME", str(tmp_path))
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "prompts" / "raw.v9.txt").write_text("[system]\nmine\n[user]\n{slot}\n")
+    assert load_template("raw").id == "raw.v9" and load_template("raw").system == "mine"
+    with pytest.raises(FairmarketError, match="unknown prompt template 'nope'"):
+        load_template("nope")
