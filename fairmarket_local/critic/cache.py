@@ -107,8 +107,9 @@ class ScoreCache:
         self.directory = Path(directory) if directory is not None else None
         self.lock_expire = lock_expire
         self.corrupt = 0
-        self._store = open_store(self.directory) if mode != "off" else None  # type: ignore[arg-type]
-        self._locks = open_store(self.directory / "locks") if mode in ("use", "refresh") else None  # type: ignore[operator]
+        self._store = open_store(self.directory) if self.directory and mode != "off" else None
+        writes = self.directory is not None and mode in ("use", "refresh")
+        self._locks = open_store(self.directory / "locks") if writes else None  # type: ignore[operator]
 
     @property
     def reads(self) -> bool:

@@ -147,7 +147,8 @@ def weights_path(manifest: ModelManifest, assemble: bool = True) -> Path:
     path = fairmarket_home() / "weights" / source.file  # type: ignore[operator]
     if not path.is_file():
         if not assemble:
-            raise FairmarketError(f"{missing}: not assembled yet at {path}; run `fairmarket models verify {manifest.id}`")
+            raise FairmarketError(f"{missing}: not assembled yet at {path};"
+                                  f" run `fairmarket models verify {manifest.id}`")
         assemble_from_package(package, path)  # type: ignore[arg-type]
     return path
 

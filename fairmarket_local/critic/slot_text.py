@@ -22,6 +22,7 @@ def _num(x: float | None, digits: int) -> str:
 
 def render_slot(summary: dict[str, Any]) -> str:
     """Slot header, one line per seller and buyer, the trades and the grid exchange."""
+    grid = summary["grid"]
     lines = [
         f"{summary['day']} {summary['hour']:02d}h {summary['weather']}; retail {_num(summary['retail'], 3)}"
         f", feed-in {_num(summary['feed_in'], 3)} per kWh",
@@ -34,7 +35,7 @@ def render_slot(summary: dict[str, Any]) -> str:
         "trades (seller>buyer kWh@price):",
         " ".join(f"{t['seller']}>{t['buyer']} {_num(t['kwh'], 2)}@{_num(t['price'], 3)}"
                  for t in summary["trades"]) or "none",
-        f"grid import {_num(summary['grid']['import_kwh'], 2)} kWh, export {_num(summary['grid']['export_kwh'], 2)} kWh",
+        f"grid import {_num(grid['import_kwh'], 2)} kWh, export {_num(grid['export_kwh'], 2)} kWh",
     ]
     return "\n".join(lines)
 
@@ -43,6 +44,7 @@ def render_indicators(summary: dict[str, Any]) -> str:
     """The computed §4 inputs and scores of a slot (the evidence a small model should use)."""
     surplus = np.array([s["surplus_kwh"] for s in summary["sellers"]], dtype=np.float64)
     sold = np.array([s["p2p_kwh"] for s in summary["sellers"]], dtype=np.float64)
+    total = float(surplus.sum())
     deficit = sum(b["deficit_kwh"] for b in summary["buyers"])
     volume = sum(t["kwh"] for t in summary["trades"])
     mid = (summary["retail"] + summary["feed_in"]) / 2.0
@@ -50,11 +52,12 @@ def render_indicators(summary: dict[str, Any]) -> str:
     fills = " ".join(f"{s['id']}={_num(f, 2)}" for s, f in zip(summary["sellers"], _fill_ratios(sold, surplus)))
     ref = summary_fairness(summary)
     return "\n".join([
-        f"S={_num(surplus.sum(), 2)} D={_num(deficit, 2)} E={_num(volume, 2)} min(S,D)={_num(min(surplus.sum(), deficit), 2)}",
+        f"S={_num(total, 2)} D={_num(deficit, 2)} E={_num(volume, 2)} min(S,D)={_num(min(total, deficit), 2)}",
         f"fill ratios: {fills or 'none'}",
         f"mid price {_num(mid, 3)}, mean trade price {_num(avg_price, 3)}",
         f"computed: ftg {ref.ftg:.2f}, fbs {ref.fbs:.2f}, fpp {ref.fpp:.2f}",
     ])
 
-def _fill_ratios(sold: np.ndarray, surplus: np.ndarray) -> list[float]:
-    return [min(1.0, s / x) if x > 0 else 0.0 for s, x in zip(sold, surplus)]
+def _fill_ratios(sold: np.ndarray, surplus: np.ndarray) -> list[float | None]:
+    """sold / surplus clipped to 1; ``None`` (shown as ``-``) without surplus, as FBS leaves it out."""
+    return [min(1.0, s / x) if x > 0 else None for s, x in zip(sold, surplus)]

@@ -126,7 +126,7 @@ class MarketCore:
         side = np.where(net_fc > NET_EPS, 1, np.where(net_fc < -NET_EPS, -1, 0)).astype(np.int8)
         qty = self.quantity_levels[qty_level] * np.abs(net_fc) * (side != 0)
         retail, feed_in = float(self.retail[t]), float(self.feed_in[t])
-        price = feed_in + price_level / (self.price_levels - 1) * (retail - feed_in)
+        price = np.clip(feed_in + price_level / (self.price_levels - 1) * (retail - feed_in), feed_in, retail)
         m = self.config.market
         res = run_slot(side, price, qty, actual_net, retail, feed_in, self.market_rng, rule=m.price_rule, mode=m.mode)
         reward = (res.grid_only_cost - res.cost) / self.econ_scale

@@ -41,7 +41,8 @@ def battery_step(
     safe_eta = np.where(usable, eta, 1.0)
     headroom = np.maximum(capacity - soc, 0.0) / safe_eta
     charge = np.where(usable & (action == CHARGE), np.minimum(limit, headroom), 0.0)
-    discharge = np.where(usable & (action == DISCHARGE), np.minimum(limit, np.maximum(soc, 0.0) * safe_eta), 0.0)
+    available = np.maximum(soc, 0.0) * safe_eta
+    discharge = np.where(usable & (action == DISCHARGE), np.minimum(limit, available), 0.0)
     # Clipping only removes float round-off (about 1 ulp) at the SoC bounds.
     new_soc = np.clip(soc + charge * safe_eta - discharge / safe_eta, 0.0, capacity)
     return np.where(usable, new_soc, soc), charge - discharge

@@ -17,7 +17,9 @@ from fairmarket_local.market.trades import QTY_EPS, Trades, as_orders
 
 
 @njit(cache=True)
-def _merit_order_walk(bids, asks, price, qty):  # noqa: ANN001, ANN202 - numba kernel
+def _merit_order_walk(
+    bids: np.ndarray, asks: np.ndarray, price: np.ndarray, qty: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     rem = qty.copy()
     n = bids.size + asks.size
     t_bid = np.empty(n, np.int64)
@@ -50,7 +52,8 @@ def _merit_order_walk(bids, asks, price, qty):  # noqa: ANN001, ANN202 - numba k
 def clear_call(is_bid: np.ndarray, price: np.ndarray, qty: np.ndarray) -> Trades:
     """Clear all orders at one uniform price (merit order; ties by arrival index).
 
-    Same inputs and result type as ``auction.clear_cda``; zero-quantity orders are ignored.
+    Same inputs and result type as ``auction.clear_cda``; zero-quantity orders are ignored and
+    trades are listed in merit order.
     """
     is_bid, price, qty = as_orders(is_bid, price, qty)
     active = np.flatnonzero(qty > QTY_EPS)

@@ -5,6 +5,9 @@ Per household, with P2P ``sold`` / ``bought`` (kWh) and ``actual_net`` (> 0 surp
 and a negative one imported at retail. This one rule covers unmatched deficit, unmatched or unoffered
 surplus, and imbalance when delivery differs from the forecast the order was placed on.
 ``cost = paid - revenue + retail * grid_import - feed_in * grid_export``.
+
+Order prices must lie in [feed_in, retail]; up to ``PRICE_TOL`` outside (float round-off of a price
+grid such as ``feed_in + k / 10 * (retail - feed_in)``) they are clipped onto the bound.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from fairmarket_local.market.call import clear_call
 from fairmarket_local.market.trades import Trades
 
 BUY, NONE, SELL = -1, 0, 1
+PRICE_TOL = 1e-9  # $/kWh
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,7 +63,7 @@ def run_slot(
     """Clear one slot's orders among N households and settle the rest with the grid.
 
     :param order_side: (N,) int8, +1 sell, -1 buy, 0 no order.
-    :param order_price: (N,) limit price in [feed_in, retail] for every active order.
+    :param order_price: (N,) limit price in [feed_in, retail] for every active order (see module doc).
     :param order_qty: (N,) kWh >= 0; households with side 0 or qty 0 place no order.
     :param actual_net: (N,) delivered net position after the battery (kWh, > 0 surplus).
     :param rng: draws the arrival order (``rng.permutation`` over the active orders).
@@ -72,6 +76,7 @@ def run_slot(
     actual_net = np.asarray(actual_net, dtype=np.float64)
     n = actual_net.size
     _check_inputs(side, price, qty, actual_net, retail, feed_in)
+    price = np.clip(price, feed_in, retail)
 
     active = np.flatnonzero((side != NONE) & (qty > 0))
     arrival = active[rng.permutation(active.size)]
@@ -146,5 +151,5 @@ def _check_inputs(side: np.ndarray, price: np.ndarray, qty: np.ndarray, actual_n
         raise ValueError("order_qty must be finite and >= 0")
     # NaN prices of active orders fail these comparisons too.
     active_price = price[(side != NONE) & (qty > 0)]
-    if not np.all((active_price >= feed_in) & (active_price <= retail)):
+    if not np.all((active_price >= feed_in - PRICE_TOL) & (active_price <= retail + PRICE_TOL)):
         raise ValueError(f"order prices must lie in [feed_in, retail] = [{feed_in}, {retail}]")

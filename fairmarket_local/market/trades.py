@@ -53,7 +53,8 @@ def as_orders(is_bid: np.ndarray, price: np.ndarray, qty: np.ndarray) -> tuple[n
     price = np.ascontiguousarray(price, dtype=np.float64)
     qty = np.ascontiguousarray(qty, dtype=np.float64)
     if not (is_bid.ndim == price.ndim == qty.ndim == 1 and is_bid.size == price.size == qty.size):
-        raise ValueError(f"order arrays must be 1-D of equal length, got {is_bid.shape}, {price.shape}, {qty.shape}")
+        shapes = f"{is_bid.shape}, {price.shape}, {qty.shape}"
+        raise ValueError(f"order arrays must be 1-D of equal length, got {shapes}")
     if qty.size and not (np.isfinite(price).all() and np.isfinite(qty).all() and qty.min() >= 0.0):
         raise ValueError("order prices must be finite and quantities finite and >= 0")
     return is_bid, price, qty

@@ -87,5 +87,5 @@ class FakeEngine(Engine):
 
 def fake_critic(cache_dir: Path | None, mode: str = "use", template: str = "raw", retries: int = 2,
                 **engine_opts: Any) -> ModelCritic:
-    return ModelCritic(FakeEngine(**engine_opts), load_template(template), ScoreCache(cache_dir, mode),  # type: ignore[arg-type]
-                       model_id="fake", retries=retries)
+    cache = ScoreCache(cache_dir, mode)  # type: ignore[arg-type]
+    return ModelCritic(FakeEngine(**engine_opts), load_template(template), cache, model_id="fake", retries=retries)

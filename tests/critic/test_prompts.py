@@ -45,7 +45,7 @@ def test_template_hash_changes_with_content():
     (b"[user]\n{slot}\n", "needs a [system] section"),
     (b"[system]\nA\n[user]\nno placeholder\n", "must contain {slot}"),
     (b"[system]\nA {slot}\n[user]\n{slot}\n", "placeholders must come last"),
-    (b"[system]\nA\n[user]\n{slot}\n" + b"static instructions after the slot data. " * 4, "placeholders must come last"),
+    (b"[system]\nA\n[user]\n{slot}\n" + b"static text after the slot data. " * 4, "placeholders must come last"),
     (b"colour: red\n[system]\nA\n[user]\n{slot}\n", "unknown header line"),
 ])
 def test_malformed_templates_are_rejected(data, message):

@@ -88,6 +88,7 @@ def random_fleet(rng: np.random.Generator, n: int) -> tuple[np.ndarray, ...]:
     return soc, action, capacity, power, efficiency
 
 
+@pytest.mark.slow
 @settings(max_examples=10_000, deadline=None, derandomize=True, database=None)
 @given(seed=st.integers(0, 2**32 - 1), slot_hours=st.sampled_from([0.25, 0.5, 1.0]))
 def test_limits_hold(seed: int, slot_hours: float) -> None:

@@ -137,6 +137,7 @@ def check_welfare(slot: Slot, res: SlotResult, mode: str) -> None:
         assert welfare == pytest.approx(best, abs=TOL), "call market misses the optimum"
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(case=slots())
 @pytest.mark.parametrize("mode", ["cda", "call"])

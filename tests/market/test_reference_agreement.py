@@ -9,6 +9,7 @@ orders, float dust, large books) are still generated on purpose.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -70,6 +71,7 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, name: str) -> None:
     assert actual.size == 0 or np.abs(actual - expected).max() <= 1e-9, name
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(book=books(), rule=st.sampled_from(["midpoint", "maker"]))
 def test_fast_clearing_matches_reference(book: tuple[np.ndarray, ...], rule: str) -> None:

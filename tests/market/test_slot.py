@@ -76,7 +76,8 @@ def random_slot(n: int, seed: int) -> tuple[np.ndarray, ...]:
 @pytest.mark.parametrize("mode", ["cda", "call"])
 def test_same_seed_gives_bit_identical_result(mode: str) -> None:
     orders = random_slot(1000, seed=7)
-    first, second = (run_slot(*orders, RETAIL, FEED_IN, np.random.default_rng(42), mode=mode) for _ in range(2))
+    first, second = (run_slot(*orders, RETAIL, FEED_IN, np.random.default_rng(42), mode=mode)
+                     for _ in range(2))
     assert len(first.trades) > 100
     for field in dataclasses.fields(SlotResult):
         a, b = getattr(first, field.name), getattr(second, field.name)
@@ -123,6 +124,15 @@ def test_invalid_inputs_raise(change: dict, message: str) -> None:
         run_slot(**kwargs)
 
 
+def test_round_off_outside_the_bounds_is_clipped() -> None:
+    # 0.08 + 1.0 * (0.21 - 0.08) == 0.21000000000000002: the top level of a 0.21 / 0.08 price grid.
+    top = 0.08 + 1.0 * (0.21 - 0.08)
+    assert top > 0.21
+    res = run_slot(np.array([1, -1], np.int8), np.array([np.nextafter(0.08, 0), top]), np.ones(2), np.zeros(2),
+                   0.21, 0.08, np.random.default_rng(0), rule="maker")
+    assert 0.08 <= res.trades.price.min() and res.trades.price.max() <= 0.21
+
+
 def test_inactive_orders_may_have_any_price() -> None:
     run_slot(np.array([0, 1], np.int8), np.array([9.0, 0.2]), np.array([1.0, 0.0]), np.zeros(2),
              RETAIL, FEED_IN, np.random.default_rng(0))
@@ -155,7 +165,8 @@ def test_cda_can_fall_short_of_optimal_welfare() -> None:
         def permutation(self, n: int) -> np.ndarray:
             return np.arange(n)
 
-    res = run_slot(side, price, qty, np.array([1.0, -1.0, -1.0]), RETAIL, FEED_IN, Identity())  # type: ignore[arg-type]
+    actual_net = np.array([1.0, -1.0, -1.0])
+    res = run_slot(side, price, qty, actual_net, RETAIL, FEED_IN, Identity())  # type: ignore[arg-type]
     welfare = float(np.sum(res.trades.qty * (price[res.buyer] - price[res.seller])))
     assert welfare == pytest.approx(0.02)
     assert optimal_welfare(side == -1, price, qty) == pytest.approx(0.20)

@@ -44,7 +44,8 @@ def test_weekday_and_weekend_periods() -> None:
         TouPeriod(start_hour=0, end_hour=24, retail=0.20, days="weekend"),
     ])
     # 2022-08-05 is a Friday, 08-06 a Saturday, 08-07 a Sunday, 08-08 a Monday.
-    days = np.array(["2022-08-05T12", "2022-08-06T12", "2022-08-07T12", "2022-08-08T00"], dtype="datetime64[h]")
+    days = np.array(["2022-08-05T12", "2022-08-06T12", "2022-08-07T12", "2022-08-08T00"],
+                    dtype="datetime64[h]")
     retail, _ = tariff.prices(days)
     np.testing.assert_array_equal(retail, [0.40, 0.20, 0.20, 0.40])
 
@@ -57,20 +58,22 @@ def test_prices_accept_any_datetime64_unit_and_empty_input() -> None:
     assert retail.shape == feed_in.shape == (0,)
 
 
+PEAK = {"start_hour": 15, "end_hour": 20}
+
+
 @pytest.mark.parametrize(
     ("config", "key"),
     [
         ({"retail": 0.08, "feed_in": 0.08}, "tariff.retail"),
         ({"feed_in": -0.01}, "tariff.feed_in"),
         ({"retail": float("nan")}, "tariff"),
-        ({"kind": "tou", "periods": [{"start_hour": 15, "end_hour": 20, "retail": 0.05}]}, "tariff.periods[0].retail"),
-        ({"kind": "tou", "periods": [{"start_hour": 15, "end_hour": 20, "retail": 0.5, "feed_in": 0.6}]},
-         "tariff.periods[0].retail"),
-        ({"kind": "tou", "periods": [{"start_hour": 15, "end_hour": 20, "retail": 0.5, "feed_in": -1}]},
-         "tariff.periods[0].feed_in"),
-        ({"kind": "tou", "periods": [{"start_hour": 8, "end_hour": 8, "retail": 0.5}]}, "tariff.periods[0].end_hour"),
+        ({"kind": "tou", "periods": [PEAK | {"retail": 0.05}]}, "tariff.periods[0].retail"),
+        ({"kind": "tou", "periods": [PEAK | {"retail": 0.5, "feed_in": 0.6}]}, "tariff.periods[0].retail"),
+        ({"kind": "tou", "periods": [PEAK | {"retail": 0.5, "feed_in": -1}]}, "tariff.periods[0].feed_in"),
+        ({"kind": "tou", "periods": [{"start_hour": 8, "end_hour": 8, "retail": 0.5}]},
+         "tariff.periods[0].end_hour"),
         ({"kind": "tou"}, "tariff.periods"),
-        ({"periods": [{"start_hour": 15, "end_hour": 20, "retail": 0.5}]}, "tariff.periods"),
+        ({"periods": [PEAK | {"retail": 0.5}]}, "tariff.periods"),
     ],
 )
 def test_invalid_values_raise_config_error_naming_the_key(config: dict, key: str) -> None:
@@ -82,7 +85,11 @@ def test_invalid_values_raise_config_error_naming_the_key(config: dict, key: str
 
 @pytest.mark.parametrize(
     "config",
-    [{"kind": "dynamic"}, {"retial": 0.3}, {"kind": "tou", "periods": [{"start_hour": 25, "end_hour": 2, "retail": 0.5}]}],
+    [
+        {"kind": "dynamic"},
+        {"retial": 0.3},
+        {"kind": "tou", "periods": [{"start_hour": 25, "end_hour": 2, "retail": 1}]},
+    ],
 )
 def test_malformed_config_is_rejected_by_the_schema(config: dict) -> None:
     with pytest.raises(ValidationError):

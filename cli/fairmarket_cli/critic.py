@@ -1,0 +1,93 @@
+"""``fairmarket critic score|compare``: score recorded slots with a critic, or compare critics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from fairmarket_cli.errors import user_errors
+from fairmarket_local.common.io import refuse_overwrite, write_jsonl
+from fairmarket_local.common.progress import progress_bar
+from fairmarket_local.critic import CACHE_MODES, make_critic
+from fairmarket_local.critic.compare import compare_critics, critic_pairs
+from fairmarket_local.critic.report import OUTPUT_FILES, write_report
+from fairmarket_local.critic.slots_io import read_summaries
+from fairmarket_local.env.summary import summary_fairness
+
+critic_app = typer.Typer(help="Score slot summaries with a fairness critic, or compare critics.",
+                         no_args_is_help=True)
+console = Console(stderr=True)
+_CHUNK = 64
+
+CacheDirOption = typer.Option(None, "--cache-dir", help="Critic cache folder (default: $FAIRMARKET_HOME/critic-cache).")
+CacheModeOption = typer.Option("use", "--cache-mode", help=f"One of {', '.join(CACHE_MODES)}.")
+ThreadsOption = typer.Option(1, "--threads", min=1, help="llama.cpp threads per process (1 is best under load).")
+
+
+def _csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+@critic_app.command("score")
+def score(
+    model: str = typer.Option(..., help="Registered model id (see `fairmarket models list`) or 'rule'."),
+    template: str = typer.Option("grounded", help="Prompt template id (name or name.vN) or a .txt path."),
+    input_path: Path = typer.Option(..., "--input", help="Slot summaries, one JSON object per line."),
+    out: Path = typer.Option(..., help="Scores file to write (JSONL, one line per input slot)."),
+    cache_dir: Optional[Path] = CacheDirOption,
+    cache_mode: str = CacheModeOption,
+    threads: int = ThreadsOption,
+    force: bool = typer.Option(False, help="Replace an existing output file."),
+    quiet: bool = typer.Option(False, help="No progress bar."),
+) -> None:
+    """Score every slot of INPUT and write {slot, ftg, fbs, fpp, source} lines to OUT."""
+    with user_errors():
+        refuse_overwrite(out, force)
+        summaries = read_summaries(input_path)
+        opts = {} if model == "rule" else {"template": template, "n_threads": threads}
+        rows = []
+        with make_critic(model, cache_dir=cache_dir, cache_mode=cache_mode, **opts) as critic, \
+                progress_bar(len(summaries), f"critic {model}", unit="slots", enabled=not quiet) as advance:
+            for start in range(0, len(summaries), _CHUNK):
+                chunk = summaries[start:start + _CHUNK]
+                for offset, result in enumerate(critic.score(chunk)):
+                    rows.append({"slot": start + offset, **result.as_dict()})
+                advance(len(chunk), hit_rate=critic.stats.hit_rate)
+            stats = critic.stats
+        write_jsonl(out, rows)
+    sources = {s: sum(1 for r in rows if r["source"] == s) for s in ("model", "cache", "fallback", "rule")}
+    console.print(f"scored {len(rows)} slots ({', '.join(f'{v} {k}' for k, v in sources.items() if v)});"
+                  f" model time {stats.model_seconds:.1f} s; wrote {out}")
+
+
+@critic_app.command("compare")
+def compare(
+    models: str = typer.Option(..., help="Comma-separated model ids; 'rule' adds the reference formulas."),
+    templates: str = typer.Option("raw,grounded", help="Comma-separated prompt template ids."),
+    input_path: Path = typer.Option(..., "--input", help="Recorded slot summaries (JSONL)."),
+    out: Path = typer.Option(..., help="Output folder for critics.csv, critics.md and the plots."),
+    cache_dir: Optional[Path] = CacheDirOption,
+    cache_mode: str = CacheModeOption,
+    limit: Optional[int] = typer.Option(None, min=1, help="Use only the first N slots."),
+    invariance_n: int = typer.Option(20, min=0, help="Slots re-scored with sellers/buyers relabelled."),
+    repeat_n: int = typer.Option(10, min=0, help="Slots re-scored by a fresh, uncached critic."),
+    threads: int = ThreadsOption,
+    force: bool = typer.Option(False, help="Replace existing output files."),
+    quiet: bool = typer.Option(False, help="No progress bar."),
+) -> None:
+    """Compare critics on the same slots: validity, latency, agreement with §4, invariance, repeatability."""
+    with user_errors():
+        for name in OUTPUT_FILES:
+            refuse_overwrite(out / name, force)
+        summaries = read_summaries(input_path)[:limit]
+        pairs = critic_pairs(_csv(models), _csv(templates))
+        with progress_bar(len(pairs) * len(summaries), "critic compare", unit="slots", enabled=not quiet) as advance:
+            rows, runs = compare_critics(
+                summaries, _csv(models), _csv(templates), cache_dir, cache_mode,  # type: ignore[arg-type]
+                invariance_n, repeat_n, threads, advance)
+        written = write_report(out, rows, runs, [summary_fairness(s) for s in summaries])
+    typer.echo((out / "critics.md").read_text(encoding="utf-8"))
+    console.print("wrote " + ", ".join(str(p) for p in written))

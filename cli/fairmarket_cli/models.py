@@ -1,0 +1,65 @@
+"""``fairmarket models list|verify|add``: the registry of local critic models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fairmarket_cli.errors import user_errors
+from fairmarket_local.common.errors import FairmarketError
+from fairmarket_local.critic.registry import add_model, get_model, list_models, verified_weights
+
+models_app = typer.Typer(help="List, verify and register local critic models.", no_args_is_help=True)
+console = Console()
+
+
+@models_app.command("list")
+def list_() -> None:
+    """Registered models with back-end, size, licence and manifest."""
+    with user_errors():
+        models = list_models()
+    table = Table()
+    table.add_column("id", no_wrap=True)
+    for column in ("back-end", "size MB", "licence", "chat format"):
+        table.add_column(column)
+    table.add_column("manifest", overflow="fold")
+    for model in models.values():
+        table.add_row(model.id, model.backend, f"{model.size / 1e6:.0f}", model.licence,
+                      model.chat_format or "from GGUF", model.origin)
+    console.print(table)
+
+
+@models_app.command("verify")
+def verify(model_ids: Optional[list[str]] = typer.Argument(None, help="Model ids (default: all).")) -> None:
+    """Check each model's weights against its sha256 (assembling chunked weights once)."""
+    with user_errors():
+        ids = model_ids or sorted(list_models())
+        failed = 0
+        for model_id in ids:
+            try:
+                path = verified_weights(get_model(model_id))
+                typer.echo(f"ok    {model_id}  {path}")
+            except FairmarketError as exc:
+                failed += 1
+                typer.echo(f"FAIL  {model_id}  {exc}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@models_app.command("add")
+def add(
+    path: Path = typer.Argument(..., help="A GGUF file."),
+    model_id: Optional[str] = typer.Option(None, "--id", help="Model id (default: from the file name)."),
+    chat_format: Optional[str] = typer.Option(None, help="llama.cpp chat format if the GGUF has no template."),
+    n_ctx: int = typer.Option(2048, min=256, help="Context length."),
+    licence: str = typer.Option("unknown (user file)", help="Licence of the weights."),
+    force: bool = typer.Option(False, help="Replace a model with the same id."),
+) -> None:
+    """Register a local GGUF file (hashes it) in $FAIRMARKET_HOME/models."""
+    with user_errors():
+        manifest = add_model(path, model_id, chat_format=chat_format, n_ctx=n_ctx, licence=licence, force=force)
+    typer.echo(f"registered {manifest.id} (sha256 {manifest.sha256[:12]}…) in {manifest.origin}")
