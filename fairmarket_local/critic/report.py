@@ -71,7 +71,7 @@ def _plot_agreement(path: Path, rows: list[dict[str, Any]]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(4 + 1.6 * len(rows), 4), constrained_layout=True)
+    fig, axes = plt.subplots(1, 3, figsize=(4 + 1.8 * len(rows), 4.5), constrained_layout=True)
     x = np.arange(len(rows))
     width = 0.8 / len(SCORES)
     for k, score in enumerate(SCORES):
@@ -82,7 +82,8 @@ def _plot_agreement(path: Path, rows: list[dict[str, Any]]) -> None:
                                 "slots/s (log)")):
         ax.set_title(title, fontsize=9)
         offset = 0.0 if ax is axes[2] else 0.4 - width / 2
-        ax.set_xticks(x + offset, [_label(r["model"], r["template"]) for r in rows], fontsize=7)
+        ax.set_xticks(x + offset, [_label(r["model"], r["template"], " / ") for r in rows], fontsize=7,
+                      rotation=30, ha="right")
     axes[0].legend(fontsize=7)
     axes[2].set_yscale("log")
     _save(fig, path)
