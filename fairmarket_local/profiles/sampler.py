@@ -106,7 +106,9 @@ def sample_community(cfg: CommunityConfig, seed: int) -> Community:
     pool = np.flatnonzero(data.recommended) if cfg.base_homes == "recommended" else np.arange(data.recommended.size)
 
     kinds = household_rng.permutation(np.repeat(np.array(list(Kind), dtype=np.int8), kind_counts(cfg.mix, n)))
-    base = pool[household_rng.integers(0, pool.size, n)]
+    # Base homes cycle through one shuffled pass of the pool, so up to len(pool) households are all
+    # different real homes and larger communities use every home equally often.
+    base = pool[np.resize(household_rng.permutation(pool.size), n)]
     sigma = cfg.load_sigma
     load_factor = household_rng.lognormal(-0.5 * sigma**2, sigma, n)
     shift = household_rng.integers(-cfg.max_shift_slots, cfg.max_shift_slots + 1, n)
