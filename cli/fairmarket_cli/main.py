@@ -1,4 +1,4 @@
-"""``fairmarket``: simulate markets, inspect scenarios (training and critics come in later commands)."""
+"""``fairmarket``: the command line. Each command parses its arguments and calls one library function."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from fairmarket_cli.cache import cache_app
+from fairmarket_cli.critic import critic_app
+from fairmarket_cli.doctor import doctor
 from fairmarket_cli.errors import user_errors
+from fairmarket_cli.models import models_app
 from fairmarket_local import __version__
 from fairmarket_local.baselines import simulate as run_simulation
 from fairmarket_local.common.io import refuse_overwrite, write_json, write_jsonl
@@ -26,6 +30,10 @@ app = typer.Typer(
 )
 scenarios_app = typer.Typer(help="List and inspect scenario configs.", no_args_is_help=True)
 app.add_typer(scenarios_app, name="scenarios")
+app.add_typer(critic_app, name="critic")
+app.add_typer(models_app, name="models")
+app.add_typer(cache_app, name="cache")
+app.command()(doctor)
 console = Console()
 
 

@@ -29,7 +29,7 @@ def format_validation_error(exc: ValidationError, section_name: str) -> str:
     """One line for the first error of ``exc``; later errors are only counted."""
     errors = exc.errors()
     first = errors[0]
-    key = ".".join([section_name, *(str(part) for part in first["loc"])])
+    key = ".".join(part for part in [section_name, *(str(p) for p in first["loc"])] if part)
     message = first["msg"].removeprefix("Value error, ")
     line = f"config error: {key}: {message}"
     if first["loc"] and first["type"] != "missing":

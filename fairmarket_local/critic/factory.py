@@ -16,7 +16,7 @@ from fairmarket_local.critic.rule import RuleCritic
 
 
 def make_critic(
-    model: str = "rule",
+    model: str,
     template: str | Path = "grounded",
     cache_dir: str | Path | None = None,
     cache_mode: CacheMode = "use",

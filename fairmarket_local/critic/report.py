@@ -61,8 +61,8 @@ def write_report(out: Path, rows: list[dict[str, Any]], runs: list[CriticRun],
     return [out / name for name in OUTPUT_FILES]
 
 
-def _label(model: str, template: str, sep: str = "\n") -> str:
-    return model if template == "-" else f"{model}{sep}{template}"
+def _label(model: str, template: str) -> str:
+    return model if template == "-" else f"{model} / {template}"
 
 
 def _plot_agreement(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -82,7 +82,7 @@ def _plot_agreement(path: Path, rows: list[dict[str, Any]]) -> None:
                                 "slots/s (log)")):
         ax.set_title(title, fontsize=9)
         offset = 0.0 if ax is axes[2] else 0.4 - width / 2
-        ax.set_xticks(x + offset, [_label(r["model"], r["template"], " / ") for r in rows], fontsize=7,
+        ax.set_xticks(x + offset, [_label(r["model"], r["template"]) for r in rows], fontsize=7,
                       rotation=30, ha="right")
     axes[0].legend(fontsize=7)
     axes[2].set_yscale("log")
@@ -105,7 +105,7 @@ def _plot_scatter(path: Path, runs: list[CriticRun], reference: list[FairnessSco
             ax.scatter(ref[fallback, k], got[fallback, k], s=8, marker="x", color="red")
             ax.plot([0, 1], [0, 1], color="grey", lw=0.8)
             ax.set(xlim=(-0.05, 1.05), ylim=(-0.05, 1.05))
-            ax.set_title(f"{_label(run.model, run.template, ' / ')} · {SCORES[k]}", fontsize=8)
+            ax.set_title(f"{_label(run.model, run.template)} · {SCORES[k]}", fontsize=8)
             ax.set_xlabel("reference", fontsize=7)
     _save(fig, path)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +13,11 @@ from tests.critic.critic_helpers import SLOTS
 
 
 @pytest.fixture(scope="session")
-def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One home for the whole session, so each model file is hashed (or assembled) once."""
-    return tmp_path_factory.mktemp("fairmarket_home")
+    home = tmp_path_factory.mktemp("fairmarket_home")
+    yield home
+    shutil.rmtree(home / "weights", ignore_errors=True)  # 250 MB of assembled Gemma per session otherwise
 
 
 @pytest.fixture(autouse=True)

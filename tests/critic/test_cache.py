@@ -3,10 +3,10 @@ import sqlite3
 
 import pytest
 
-from tests.critic.critic_helpers import SLOTS, fake_critic
 from fairmarket_local.common.canonical import canonical_json
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic.cache import ReplayMiss, ScoreCache, cache_key, open_store
+from tests.critic.critic_helpers import SLOTS, fake_critic
 
 
 def test_key_covers_every_request_field(slots):

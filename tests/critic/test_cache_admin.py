@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from tests.critic.critic_helpers import fake_critic
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic.cache import open_store
 from fairmarket_local.critic.cache_admin import cache_stats, export_cache, import_cache, prune_cache, verify_cache
+from tests.critic.critic_helpers import fake_critic
 
 
 @pytest.fixture

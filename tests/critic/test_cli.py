@@ -4,12 +4,12 @@ import json
 
 import pytest
 import typer
-from typer.testing import CliRunner
-
 from fairmarket_cli.cache import cache_app
 from fairmarket_cli.critic import critic_app
 from fairmarket_cli.doctor import doctor
 from fairmarket_cli.models import models_app
+from typer.testing import CliRunner
+
 from tests.critic.critic_helpers import SLOTS
 
 app = typer.Typer()

@@ -1,10 +1,10 @@
 import logging
 
-from tests.critic.critic_helpers import FakeEngine, fake_critic
 from fairmarket_local.critic.cache import ScoreCache
 from fairmarket_local.critic.model_critic import ModelCritic
 from fairmarket_local.critic.prompts import load_template
 from fairmarket_local.env.summary import summary_fairness
+from tests.critic.critic_helpers import FakeEngine, fake_critic
 
 
 def test_invalid_answers_are_retried_with_the_next_seed(tmp_path, slots):

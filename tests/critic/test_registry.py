@@ -4,8 +4,14 @@ import pytest
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic import weights
-from fairmarket_local.critic.registry import (ModelManifest, add_model, get_model, list_models, verified_weights,
-                                              weights_path)
+from fairmarket_local.critic.registry import (
+    ModelManifest,
+    add_model,
+    get_model,
+    list_models,
+    verified_weights,
+    weights_path,
+)
 
 SMOLLM2_SHA = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 
