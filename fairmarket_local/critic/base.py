@@ -22,6 +22,7 @@ class CriticStats:
     retries: int = 0
     fallbacks: int = 0
     corrupt_entries: int = 0
+    one_sided: int = 0  # slots scored 1/1/1 without the model: no trade was possible
     load_seconds: float = 0.0
     model_seconds: float = 0.0  # generation time, loading excluded
     prompt_tokens: int = 0

@@ -26,6 +26,7 @@ def make_critic(
     n_threads: int = 1,
     n_ctx: int | None = None,
     fbs_variant: str = "jain",
+    skip_one_sided: bool = True,
 ) -> Critic:
     """A critic for a registered model id, or ``"rule"`` for the reference formulas.
 
@@ -40,7 +41,8 @@ def make_critic(
     prompt = load_template(template)
     engine = _make_engine(manifest, prompt, max_tokens=max_tokens, n_threads=n_threads, n_ctx=n_ctx)
     cache = ScoreCache(Path(cache_dir) if cache_dir is not None else default_cache_dir(), cache_mode)
-    return ModelCritic(engine, prompt, cache, model_id=manifest.id, seed=seed, retries=retries)
+    return ModelCritic(engine, prompt, cache, model_id=manifest.id, seed=seed, retries=retries,
+                       skip_one_sided=skip_one_sided)
 
 
 def _make_engine(manifest: ModelManifest, prompt: PromptTemplate, **opts: object) -> Engine:

@@ -29,11 +29,12 @@ class ModelCritic(Critic):
 
     def __init__(
         self, engine: Engine, template: PromptTemplate, cache: ScoreCache, model_id: str,
-        seed: int = 0, retries: int = 2,
+        seed: int = 0, retries: int = 2, skip_one_sided: bool = True,
     ) -> None:
         super().__init__()
         self.engine, self.template, self.cache = engine, template, cache
         self.model_id, self.seed, self.retries = model_id, seed, retries
+        self.skip_one_sided = skip_one_sided
 
     def request(self, summary: dict[str, Any]) -> dict[str, Any]:
         """Everything that determines the model's reply to ``summary`` (the cache key's content)."""
@@ -48,6 +49,19 @@ class ModelCritic(Critic):
         }
 
     def score(self, summaries: list[dict[str, Any]]) -> list[FairnessScores]:
+        if not self.skip_one_sided:
+            return self._score_with_model(summaries)
+        # A slot without sellers or without buyers allows no trade: all three scores are 1 by
+        # definition (SPEC §4), so the model is not asked (about half the slots: nights).
+        judged = [i for i, s in enumerate(summaries) if s["sellers"] and s["buyers"]]
+        out = [FairnessScores(1.0, 1.0, 1.0, source="rule")] * len(summaries)
+        self.stats.calls += len(summaries) - len(judged)
+        self.stats.one_sided += len(summaries) - len(judged)
+        for i, scores in zip(judged, self._score_with_model([summaries[i] for i in judged])):
+            out[i] = scores
+        return out
+
+    def _score_with_model(self, summaries: list[dict[str, Any]]) -> list[FairnessScores]:
         self.stats.calls += len(summaries)
         requests = [self.request(s) for s in summaries]
         keys = [cache_key(r) for r in requests]
@@ -141,6 +155,7 @@ class ModelCritic(Critic):
             "backend": self.engine.backend, "model": self.model_id, **self.engine.identity(),
             "template": {"id": self.template.id, "sha256": self.template.sha256},
             "decoding": self.engine.decoding(), "seed": self.seed, "retries": self.retries,
+            "skip_one_sided": self.skip_one_sided,
             "cache": {"schema": CACHE_SCHEMA, "mode": self.cache.mode,
                       "dir": str(self.cache.directory) if self.cache.directory else None},
         }

@@ -88,4 +88,5 @@ class FakeEngine(Engine):
 def fake_critic(cache_dir: Path | None, mode: str = "use", template: str = "raw", retries: int = 2,
                 **engine_opts: Any) -> ModelCritic:
     cache = ScoreCache(cache_dir, mode)  # type: ignore[arg-type]
-    return ModelCritic(FakeEngine(**engine_opts), load_template(template), cache, model_id="fake", retries=retries)
+    return ModelCritic(FakeEngine(**engine_opts), load_template(template), cache, model_id="fake", retries=retries,
+                       skip_one_sided=False)

@@ -30,7 +30,7 @@ class ExplodingEngine(FakeEngine):
 
 
 def test_engine_exceptions_never_escape(tmp_path, slots, caplog):
-    critic = ModelCritic(ExplodingEngine(), load_template("raw"), ScoreCache(None, "off"), "boom", retries=1)
+    critic = ModelCritic(ExplodingEngine(), load_template("raw"), ScoreCache(None, "off"), "boom", retries=1, skip_one_sided=False)
     with caplog.at_level(logging.WARNING):
         scores = critic.score(slots)
     assert {s.source for s in scores} == {"fallback"} and critic.engine.calls == 2 * len(slots)
@@ -50,7 +50,7 @@ class BatchEngine(FakeEngine):
 def test_only_misses_go_to_the_engine_in_chunks_of_max_batch(tmp_path, slots):
     fake_critic(tmp_path / "c").score(slots[:1])
     engine = BatchEngine()
-    critic = ModelCritic(engine, load_template("raw"), ScoreCache(tmp_path / "c"), "fake")
+    critic = ModelCritic(engine, load_template("raw"), ScoreCache(tmp_path / "c"), "fake", skip_one_sided=False)
     scores = critic.score(slots)
     assert scores[0].source == "cache" and engine.batches == [4, 1]
     assert critic.stats.cache_hits == 1 and critic.stats.cache_misses == len(slots) - 1
@@ -60,3 +60,17 @@ def test_describe_names_model_template_and_cache(tmp_path):
     described = fake_critic(tmp_path / "c").describe()
     assert described["model"] == "fake" and described["template"]["id"] == "raw.v1"
     assert described["cache"]["mode"] == "use" and described["cache"]["schema"] == 1
+
+
+def test_one_sided_slots_are_scored_one_without_the_model(tmp_path):
+    from fairmarket_local.critic.cache import ScoreCache
+    from tests.critic.critic_helpers import FakeEngine, make_summary
+
+    engine = FakeEngine()
+    critic = ModelCritic(engine, load_template("raw"), ScoreCache(tmp_path / "c"), "fake")
+    nobody_sells = make_summary([], [(1.0, 1.0, 0.3, 0.0)], [])
+    two_sided = make_summary([(2.0, 2.0, 0.1, 1.0)], [(1.0, 1.0, 0.3, 1.0)], [(1, 1, 1.0, 0.2)])
+    scores = critic.score([nobody_sells, two_sided])
+    assert scores[0].values() == (1.0, 1.0, 1.0) and scores[0].source == "rule"
+    assert scores[1].source == "model"
+    assert critic.stats.one_sided == 1 and critic.stats.cache_misses == 1
