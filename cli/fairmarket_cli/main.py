@@ -17,6 +17,7 @@ from fairmarket_cli.critic import critic_app
 from fairmarket_cli.doctor import doctor
 from fairmarket_cli.errors import user_errors
 from fairmarket_cli.models import models_app
+from fairmarket_cli.training import evaluate, replay, train
 from fairmarket_local import __version__
 from fairmarket_local.baselines import simulate as run_simulation
 from fairmarket_local.common.io import refuse_overwrite, write_json, write_jsonl
@@ -33,6 +34,9 @@ app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(critic_app, name="critic")
 app.add_typer(models_app, name="models")
 app.add_typer(cache_app, name="cache")
+app.command()(train)
+app.command()(replay)
+app.command()(evaluate)
 app.command()(doctor)
 console = Console()
 

@@ -1,0 +1,68 @@
+"""The run manifest: what a run was, precisely enough to replay it (SPEC §7)."""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from fairmarket_local.common.errors import FairmarketError
+from fairmarket_local.training.config import RunConfig
+
+PACKAGES = ("fairmarket-local", "numpy", "numba", "torch", "stable_baselines3", "gymnasium", "pettingzoo",
+            "llama_cpp_python", "diskcache", "pydantic")
+MANIFEST = "manifest.json"
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_commit() -> str | None:
+    """The source tree's commit, when it is a git checkout (``None`` otherwise)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def build_manifest(config: RunConfig, critic: dict[str, Any], group_names: list[str]) -> dict[str, Any]:
+    return {
+        "kind": "fairmarket-run",
+        "schema": 1,
+        "config": config.model_dump(mode="json"),
+        "seed": config.env.seed,
+        "critic": critic,
+        "groups": group_names,
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "machine": {"platform": platform.platform(), "processor": platform.processor()},
+    }
+
+
+def read_manifest(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FairmarketError(f"{run_dir} is not a training run (no {MANIFEST})") from None
+    except (OSError, ValueError) as exc:
+        raise FairmarketError(f"{path} is unreadable: {exc}") from None
+    if manifest.get("kind") != "fairmarket-run":
+        raise FairmarketError(f"{path} is not a fairmarket run manifest")
+    return manifest
+
+
+def config_of(manifest: dict[str, Any]) -> RunConfig:
+    return RunConfig.model_validate(manifest["config"])

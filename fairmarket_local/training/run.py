@@ -1,0 +1,165 @@
+"""Training runs on disk: manifest, checkpoints, exact resume, metrics tables, TensorBoard, policies.
+
+A run folder holds ``manifest.json``, ``metrics.csv`` / ``metrics.jsonl`` (one row per episode),
+``checkpoints/``, ``critic-cache/`` (the run's critic memo), ``slots/ep_NNNNN.jsonl.gz`` (every slot
+summary the critic scored), ``tensorboard/``, ``policies/`` (final SB3 models) and ``results.json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fairmarket_local.common.canonical import canonical_json
+from fairmarket_local.common.errors import FairmarketError
+from fairmarket_local.common.io import write_json, write_text_atomic
+from fairmarket_local.common.progress import progress_bar
+from fairmarket_local.critic.factory import make_critic
+from fairmarket_local.training.checkpoint import load_checkpoint, save_checkpoint
+from fairmarket_local.training.config import RunConfig, load_run_config
+from fairmarket_local.training.manifest import MANIFEST, build_manifest, config_of, read_manifest
+from fairmarket_local.training.trainer import Trainer
+
+SUMMARY_KEYS = ("reward_econ", "reward_fairness", "ref_consumer_cost_vs_grid_only", "ref_p2p_share_of_demand",
+                "ref_ftg", "ref_fbs", "ref_fpp", "critic_ftg", "critic_fbs", "critic_fpp")
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    rows: list[dict[str, Any]]
+    results: dict[str, Any]
+
+
+def train(
+    scenario: str | Path | dict[str, Any] = "pilot",
+    out: str | Path = "runs/train",
+    resume: bool = False,
+    force: bool = False,
+    progress: bool = False,
+    cache_dir: str | Path | None = None,
+    **overrides: Any,
+) -> RunResult:
+    """Train (or resume) a run in ``out``; ``overrides`` are dotted config keys
+    (``critic.model="smollm2-135m"``, ``training.episodes=20``, ``seed=1``)."""
+    run_dir = Path(out)
+    config = _prepare(run_dir, scenario, resume, force, overrides)
+    cache = Path(cache_dir) if cache_dir is not None else run_dir / "critic-cache"
+    c = config.critic
+    critic = make_critic(c.model, template=c.template, cache_dir=cache, cache_mode=c.cache_mode,
+                         seed=config.env.seed, n_threads=c.n_threads, fbs_variant=config.env.market.fbs_variant)
+    with critic:
+        trainer = Trainer(config, critic)
+        if not (run_dir / MANIFEST).exists():
+            write_json(run_dir / MANIFEST, build_manifest(config, critic.describe(), [g.name for g in trainer.groups]))
+        if resume:
+            load_checkpoint(trainer, run_dir / "checkpoints")
+        _run_loop(trainer, run_dir, progress)
+    return RunResult(run_dir, trainer.rows, _results(trainer))
+
+
+def _prepare(run_dir: Path, scenario, resume: bool, force: bool, overrides: dict[str, Any]) -> RunConfig:
+    if resume:
+        config = config_of(read_manifest(run_dir))
+        if overrides:
+            wanted = load_run_config(config.model_dump(mode="json") | {}, **overrides)
+            if wanted != config:
+                raise FairmarketError(f"{run_dir} was started with other settings; --resume continues it as it was "
+                                      "(drop the other options, or start a new run)")
+        return config
+    config = load_run_config(_scenario_dict(scenario), **overrides)
+    if run_dir.exists() and any(run_dir.iterdir()):
+        if not force:
+            raise FairmarketError(f"{run_dir} already holds a run; use --resume to continue it, "
+                                  "another --out, or --force to replace it")
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return config
+
+
+def _scenario_dict(scenario) -> Any:
+    if isinstance(scenario, RunConfig):
+        return {**scenario.env.model_dump(mode="json"), "training": scenario.training.model_dump(mode="json"),
+                "critic": scenario.critic.model_dump(mode="json")}
+    return scenario
+
+
+def _run_loop(trainer: Trainer, run_dir: Path, progress: bool) -> None:
+    from torch.utils.tensorboard import SummaryWriter
+
+    cfg = trainer.config.training
+    writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=trainer.episode + 1)
+    try:
+        with progress_bar(cfg.episodes, "train", unit="episodes", enabled=progress) as advance:
+            advance(trainer.episode)
+            while not trainer.done:
+                row = trainer.run_episode()
+                for key, value in row.items():
+                    if key != "episode" and isinstance(value, (int, float)):
+                        writer.add_scalar(key.replace("_", "/", 1), value, row["episode"])
+                _write_slots(run_dir, trainer)
+                _write_metrics(run_dir, trainer.rows)
+                if trainer.episode % cfg.checkpoint_every == 0 or trainer.done:
+                    save_checkpoint(trainer, run_dir / "checkpoints")
+                advance(1, reward=row["reward_total"], ftg=row["critic_ftg"],
+                        hit=_hit_rate(row))
+    finally:
+        writer.close()
+    policies = run_dir / "policies"
+    policies.mkdir(exist_ok=True)
+    for k, group in enumerate(trainer.groups):
+        group.model.save(policies / f"group_{k:04d}.zip")
+    write_json(run_dir / "results.json", _results(trainer))
+
+
+def _hit_rate(row: dict[str, Any]) -> str:
+    looked = row["critic_cache_hits"] + row["critic_cache_misses"]
+    return f"{row['critic_cache_hits'] / looked:.0%}" if looked else "-"
+
+
+def _write_slots(run_dir: Path, trainer: Trainer) -> None:
+    text = "".join(canonical_json(s) + "\n" for s in trainer.last_summaries)
+    path = run_dir / "slots" / f"ep_{trainer.episode:05d}.jsonl.gz"
+    path.parent.mkdir(exist_ok=True)
+    # mtime=0: the same slots give byte-identical files, whatever the clock says.
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz:
+        gz.write(text.encode("utf-8"))
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(buffer.getvalue())
+    tmp.replace(path)
+
+
+def _write_metrics(run_dir: Path, rows: list[dict[str, Any]]) -> None:
+    write_text_atomic(run_dir / "metrics.jsonl", "".join(canonical_json(r) + "\n" for r in rows))
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=keys)
+    w.writeheader()
+    w.writerows(rows)
+    write_text_atomic(run_dir / "metrics.csv", out.getvalue())
+
+
+def _results(trainer: Trainer) -> dict[str, Any]:
+    """First vs last episodes (mean of up to 3 each) of the headline metrics."""
+    rows = trainer.rows
+    k = max(1, min(3, len(rows) // 2))
+
+    def mean(part: list[dict], key: str) -> float:
+        vals = [r[key] for r in part if key in r]
+        return sum(vals) / len(vals) if vals else float("nan")
+
+    return {
+        "episodes": len(rows),
+        "first": {key: mean(rows[:k], key) for key in SUMMARY_KEYS},
+        "last": {key: mean(rows[-k:], key) for key in SUMMARY_KEYS},
+        "critic_cache_hits": sum(r["critic_cache_hits"] for r in rows),
+        "critic_cache_misses": sum(r["critic_cache_misses"] for r in rows),
+        "critic_fallbacks": sum(r["critic_fallbacks"] for r in rows),
+        "seconds": {p: sum(r[f"time_{p}"] for r in rows) for p in ("env", "policy", "critic", "update")},
+    }
