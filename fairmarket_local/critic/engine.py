@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from fairmarket_local.common.canonical import sha256_hex
+from fairmarket_local.critic.schema import answer_grammar
+
+if TYPE_CHECKING:
+    from fairmarket_local.critic.registry import ModelManifest
 
 Messages = list[dict[str, str]]
 
@@ -53,3 +59,33 @@ class Engine(ABC):
 
     def close(self) -> None:
         """Free the model."""
+
+
+class BatchedEngine(Engine):
+    """Shared by the in-process back-ends that decode many prompts at once (transformers, vllm).
+
+    They run registered weights with the chat template stored beside them, under the same GBNF grammar
+    as ``llama_cpp`` (xgrammar reads it), so every in-process back-end answers in one language: three
+    numbers in [0, 1] with at most two decimals. A batch's time is shared evenly by its replies.
+    """
+
+    def __init__(self, manifest: ModelManifest, rationale: bool, max_tokens: int, default_dtype: str) -> None:
+        self.manifest = manifest
+        self.system_role = manifest.system_role
+        self.grammar_text = answer_grammar(rationale)
+        self.max_tokens = max_tokens
+        self.dtype = manifest.dtype or default_dtype
+
+    def identity(self) -> dict[str, Any]:
+        return {"model_sha256": self.manifest.sha256, "chat_template": "weights"}
+
+    def decoding(self) -> dict[str, Any]:
+        return {"temperature": 0.0, "max_tokens": self.max_tokens, "grammar_sha256": sha256_hex(self.grammar_text),
+                "dtype": self.dtype}
+
+    def generate(self, messages: Messages, seed: int) -> Generation:
+        return self.generate_batch([messages], seed)[0]
+
+    @abstractmethod
+    def generate_batch(self, batch: list[Messages], seed: int) -> list[Generation]:
+        """Reply to every conversation of ``batch`` in one decoding pass."""

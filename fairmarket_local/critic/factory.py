@@ -27,6 +27,7 @@ def make_critic(
     n_ctx: int | None = None,
     fbs_variant: str = "jain",
     skip_one_sided: bool = True,
+    workers: int = 1,
 ) -> Critic:
     """A critic for a registered model id, or ``"rule"`` for the reference formulas.
 
@@ -39,15 +40,31 @@ def make_critic(
         raise FairmarketError("fbs_variant only applies to the rule critic (fallbacks use the Jain index)")
     manifest = get_model(model)
     prompt = load_template(template)
-    engine = _make_engine(manifest, prompt, max_tokens=max_tokens, n_threads=n_threads, n_ctx=n_ctx)
+    engine = _make_engine(manifest, prompt, max_tokens=max_tokens, n_threads=n_threads, n_ctx=n_ctx, workers=workers)
     cache = ScoreCache(Path(cache_dir) if cache_dir is not None else default_cache_dir(), cache_mode)
     return ModelCritic(engine, prompt, cache, model_id=manifest.id, seed=seed, retries=retries,
                        skip_one_sided=skip_one_sided)
 
 
-def _make_engine(manifest: ModelManifest, prompt: PromptTemplate, **opts: object) -> Engine:
+def _make_engine(manifest: ModelManifest, prompt: PromptTemplate, *, max_tokens: int, n_threads: int,
+                 n_ctx: int | None, workers: int) -> Engine:
+    """The engine of ``manifest.backend``; ``workers`` only applies to llama_cpp (the others batch)."""
+    rationale = prompt.rationale
     if manifest.backend == "llama_cpp":
         from fairmarket_local.critic.llama_cpp_backend import LlamaCppEngine
 
-        return LlamaCppEngine(manifest, rationale=prompt.rationale, **opts)  # type: ignore[arg-type]
+        return LlamaCppEngine(manifest, rationale=rationale, max_tokens=max_tokens, n_threads=n_threads,
+                              n_ctx=n_ctx, workers=workers)
+    if manifest.backend == "transformers":
+        from fairmarket_local.critic.transformers_backend import TransformersEngine
+
+        return TransformersEngine(manifest, rationale=rationale, max_tokens=max_tokens, n_threads=n_threads)
+    if manifest.backend == "vllm":
+        from fairmarket_local.critic.vllm_backend import VllmEngine
+
+        return VllmEngine(manifest, rationale=rationale, max_tokens=max_tokens, n_threads=n_threads, n_ctx=n_ctx)
+    if manifest.backend == "openai":
+        from fairmarket_local.critic.openai_backend import OpenAIEngine
+
+        return OpenAIEngine(manifest, rationale=rationale, max_tokens=max_tokens)
     raise FairmarketError(f"model {manifest.id!r}: back-end {manifest.backend!r} is not available")

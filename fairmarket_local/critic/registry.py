@@ -1,42 +1,46 @@
 """Model manifests (``models/*.yaml`` shipped, ``$FAIRMARKET_HOME/models/*.yaml`` added by the user).
 
 A manifest says which back-end runs a model, where its weights come from (a path, a file inside an
-installed package, or chunk packages to assemble), their sha256 and size, licence and chat format.
+installed package, chunk packages to assemble, or a local Hugging Face folder), their sha256 and size,
+licence and chat format. A model of the ``openai`` back-end has no local weights: it names a server.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from fairmarket_local.common.canonical import content_hash
 from fairmarket_local.common.config import validate_section
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_text_atomic
 from fairmarket_local.critic.paths import REPO_ROOT, fairmarket_home
 from fairmarket_local.critic.weights import assemble_from_package, cached_sha256, file_sha256, package_dir
 
-Backend = Literal["llama_cpp"]
+Backend = Literal["llama_cpp", "transformers", "vllm", "openai"]
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
 class WeightsSource(BaseModel):
-    """Exactly one of: ``path``; ``package`` + ``file``; ``assemble`` (a package) + ``file``."""
+    """Exactly one of: ``path``; ``package`` + ``file``; ``assemble`` (a package) + ``file``; ``folder``
+    (a local Hugging Face folder: config.json, safetensors, tokenizer — see ``fairmarket models convert``)."""
 
     model_config = ConfigDict(extra="forbid")
     path: str | None = None
     package: str | None = None
     assemble: str | None = None
     file: str | None = None
+    folder: str | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> WeightsSource:
-        kinds = [self.path is not None, self.package is not None, self.assemble is not None]
+        kinds = [self.path is not None, self.package is not None, self.assemble is not None, self.folder is not None]
         if sum(kinds) != 1:
-            raise ValueError("give exactly one of path, package, assemble")
+            raise ValueError("give exactly one of path, package, assemble, folder")
         if (self.package or self.assemble) and not self.file:
             raise ValueError("package and assemble sources need a file name")
         return self
@@ -50,28 +54,60 @@ class PackageFile(BaseModel):
     file: str
 
 
+class ServerSource(BaseModel):
+    """An OpenAI-compatible server that already runs the model (back-end ``openai``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    base_url: str  # e.g. http://127.0.0.1:8080/v1
+    served_model: str  # the name the server lists the model under (GET /models)
+    allow_remote: bool = False  # a host that is not this machine must be allowed explicitly
+    # json_schema: OpenAI's structured outputs (vllm serve, llama.cpp's llama-server);
+    # grammar: the GBNF ``grammar`` field (llama-cpp-python's server, which rejects json_schema)
+    response_format: Literal["json_schema", "grammar"] = "json_schema"
+    concurrency: int = Field(4, ge=1, le=64)  # requests in flight at once
+    timeout_s: float = Field(120.0, gt=0)
+
+
 class ModelManifest(BaseModel):
-    """One registered model."""
+    """One registered model: local ``weights`` (checked by sha256) or, for ``openai``, a ``server``."""
 
     model_config = ConfigDict(extra="forbid")
     id: str
     backend: Backend = "llama_cpp"
     description: str = ""
-    weights: WeightsSource
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    size: int = Field(gt=0)
+    weights: WeightsSource | None = None
+    server: ServerSource | None = None
+    # weights: sha256 of the file, or of a folder (see weights_sha256); server: optional, as stated by the user
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+    size: int | None = Field(None, gt=0)
     licence: str
     terms: PackageFile | None = None
-    chat_format: str | None = None  # None: the chat template stored in the GGUF
+    chat_format: str | None = None  # llama_cpp only; None: the chat template stored with the weights
     system_role: bool = True  # False: the chat format drops system messages (Gemma)
     n_ctx: int = Field(2048, ge=256)
+    dtype: Literal["float32", "bfloat16"] | None = None  # transformers / vllm; None: the back-end's default
     install: str = ""
     origin: str = Field("", exclude=True)  # the manifest file (set when loaded)
 
     @model_validator(mode="after")
-    def _id_ok(self) -> ModelManifest:
+    def _consistent(self) -> ModelManifest:
         if not _ID.match(self.id):
             raise ValueError(f"model id {self.id!r} must be lower-case letters, digits, '.', '_' or '-'")
+        if self.backend == "openai":
+            if self.server is None or self.weights is not None:
+                raise ValueError("an openai model names a server (base_url, served_model) and no weights")
+            return self
+        if self.weights is None or self.sha256 is None or self.size is None or self.server is not None:
+            raise ValueError(f"a {self.backend} model needs weights, sha256 and size (and no server)")
+        folder = self.weights.folder is not None
+        if self.backend == "llama_cpp" and folder:
+            raise ValueError("llama_cpp needs a GGUF file, not a folder")
+        if self.backend == "vllm" and not folder:
+            raise ValueError("vllm cannot load GGUF on CPU: convert it once with"
+                             " `fairmarket models convert ID --out DIR` and use the folder")
+        if self.backend != "llama_cpp" and self.chat_format is not None:
+            raise ValueError(f"chat_format is a llama.cpp setting; {self.backend} uses the template stored"
+                             " with the weights")
         return self
 
     def how_to_get(self) -> str:
@@ -122,17 +158,22 @@ def get_model(model_id: str) -> ModelManifest:
 
 
 def weights_path(manifest: ModelManifest, assemble: bool = True) -> Path:
-    """Where the weights are (assembling chunk packages once if ``assemble``).
+    """Where the weights are (assembling chunk packages once if ``assemble``): a file, or a folder.
 
     :raises FairmarketError: the weights are missing, with how to get them.
     """
     source = manifest.weights
+    if source is None:
+        raise FairmarketError(f"model {manifest.id!r} is served by {manifest.server.base_url}"  # type: ignore[union-attr]
+                              " and has no local weights")
     missing = f"weights of model {manifest.id!r} not found"
-    if source.path is not None:
-        path = Path(source.path).expanduser()
+    local = source.path if source.path is not None else source.folder
+    if local is not None:
+        path = Path(local).expanduser()
         if not path.is_absolute() and manifest.origin:
             path = Path(manifest.origin).parent / path
-        if not path.is_file():
+        found = path.is_file() if source.path is not None else (path / "config.json").is_file()
+        if not found:
             raise FairmarketError(f"{missing} at {path}; {manifest.how_to_get()}")
         return path
     package = source.package or source.assemble
@@ -153,14 +194,34 @@ def weights_path(manifest: ModelManifest, assemble: bool = True) -> Path:
     return path
 
 
+def _weights_files(path: Path) -> list[Path]:
+    """The files that make up a model: the file itself, or every file of a folder (hidden ones aside)."""
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*")
+                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts))
+
+
+def weights_size(path: Path) -> int:
+    """Bytes of a weights file or folder."""
+    return sum(p.stat().st_size for p in _weights_files(path))
+
+
+def weights_sha256(path: Path) -> str:
+    """sha256 of a weights file; of a folder, the hash of the canonical JSON ``{relative path: file sha256}``."""
+    if path.is_file():
+        return cached_sha256(path)
+    return content_hash({p.relative_to(path).as_posix(): cached_sha256(p) for p in _weights_files(path)})
+
+
 def verified_weights(manifest: ModelManifest) -> Path:
-    """The weights path after checking size and sha256 against the manifest."""
+    """The weights path (file or folder) after checking size and sha256 against the manifest."""
     path = weights_path(manifest)
-    size = path.stat().st_size
+    size = weights_size(path)
     if size != manifest.size:
         raise FairmarketError(f"weights of model {manifest.id!r} at {path} have {size} bytes, the manifest says"
                               f" {manifest.size}; reinstall them ({manifest.how_to_get()})")
-    digest = cached_sha256(path)
+    digest = weights_sha256(path)
     if digest != manifest.sha256:
         raise FairmarketError(f"weights of model {manifest.id!r} at {path} have sha256 {digest[:12]}…, the manifest"
                               f" says {manifest.sha256[:12]}…; reinstall them ({manifest.how_to_get()})")
@@ -183,13 +244,23 @@ def add_model(
         if fh.read(4) != b"GGUF":
             raise FairmarketError(f"{path} is not a GGUF file (llama_cpp models need GGUF weights)")
     model_id = model_id or re.sub(r"[^a-z0-9._-]+", "-", path.stem.lower()).strip("-")
-    if model_id in list_models() and not force:
-        raise FairmarketError(f"model {model_id!r} is already registered; choose another --id or pass --force")
-    manifest = validate_section(ModelManifest, {
+    refuse_taken_id(model_id, force)
+    return save_user_manifest({
         "id": model_id, "backend": "llama_cpp", "description": f"user model {path.name}",
         "weights": {"path": str(path)}, "sha256": file_sha256(path), "size": path.stat().st_size,
         "licence": licence, "chat_format": chat_format, "n_ctx": n_ctx,
-    }, "model")
-    target = user_models_dir() / f"{model_id}.yaml"
+    })
+
+
+def refuse_taken_id(model_id: str, force: bool) -> None:
+    """:raises FairmarketError: ``model_id`` is registered already and ``force`` is off."""
+    if model_id in list_models() and not force:
+        raise FairmarketError(f"model {model_id!r} is already registered; choose another --id or pass --force")
+
+
+def save_user_manifest(data: dict[str, Any]) -> ModelManifest:
+    """Validate a manifest and write it to ``$FAIRMARKET_HOME/models/<id>.yaml``."""
+    manifest = validate_section(ModelManifest, data, "model")
+    target = user_models_dir() / f"{manifest.id}.yaml"
     write_text_atomic(target, yaml.safe_dump(manifest.model_dump(mode="json", exclude_none=True), sort_keys=False))
     return manifest.model_copy(update={"origin": str(target)})

@@ -19,8 +19,8 @@ class PPOConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    learning_rate: float = Field(1e-3, gt=0.0)
-    n_epochs: int = Field(4, ge=1)
+    learning_rate: float = Field(3e-3, gt=0.0)
+    n_epochs: int = Field(10, ge=1)
     batch_size: int = Field(64, ge=2)
     gamma: float = Field(0.9, ge=0.0, le=1.0)
     gae_lambda: float = Field(0.95, ge=0.0, le=1.0)
@@ -52,7 +52,8 @@ class CriticConfig(BaseModel):
     model: str = "rule"
     template: str = "grounded"
     cache_mode: Literal["use", "replay", "refresh", "off"] = "use"
-    n_threads: int = Field(1, ge=1)
+    n_threads: int = Field(1, ge=1, description="threads per model process")
+    workers: int = Field(1, ge=1, description="model processes scoring a batch in parallel (llama_cpp)")
 
 
 class RunConfig(BaseModel):

@@ -20,6 +20,8 @@ from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_json, write_text_atomic
 from fairmarket_local.common.progress import progress_bar
 from fairmarket_local.critic.factory import make_critic
+from fairmarket_local.critic.prompts import load_template
+from fairmarket_local.critic.registry import get_model
 from fairmarket_local.training.checkpoint import load_checkpoint, save_checkpoint
 from fairmarket_local.training.config import RunConfig, load_run_config
 from fairmarket_local.training.manifest import MANIFEST, build_manifest, config_of, read_manifest
@@ -52,7 +54,8 @@ def train(
     cache = Path(cache_dir) if cache_dir is not None else run_dir / "critic-cache"
     c = config.critic
     critic = make_critic(c.model, template=c.template, cache_dir=cache, cache_mode=c.cache_mode,
-                         seed=config.env.seed, n_threads=c.n_threads, fbs_variant=config.env.market.fbs_variant)
+                         seed=config.env.seed, n_threads=c.n_threads, workers=c.workers,
+                         fbs_variant=config.env.market.fbs_variant)
     with critic:
         trainer = Trainer(config, critic)
         if not (run_dir / MANIFEST).exists():
@@ -67,12 +70,15 @@ def _prepare(run_dir: Path, scenario, resume: bool, force: bool, overrides: dict
     if resume:
         config = config_of(read_manifest(run_dir))
         if overrides:
-            wanted = load_run_config(config.model_dump(mode="json") | {}, **overrides)
+            wanted = load_run_config(_scenario_dict(config), **overrides)
             if wanted != config:
                 raise FairmarketError(f"{run_dir} was started with other settings; --resume continues it as it was "
                                       "(drop the other options, or start a new run)")
         return config
     config = load_run_config(_scenario_dict(scenario), **overrides)
+    if config.critic.model != "rule":  # a typo in the model or template must not cost the old run
+        get_model(config.critic.model)
+        load_template(config.critic.template)
     if run_dir.exists() and any(run_dir.iterdir()):
         if not force:
             raise FairmarketError(f"{run_dir} already holds a run; use --resume to continue it, "

