@@ -5,7 +5,7 @@
 ``auto`` takes every registered model that can answer here (back-end installed, weights verified, server
 answering: see ``fairmarket doctor``) and ``rule``. ``--serve-openai`` starts llama-cpp-python's server for
 the shipped ``smollm2-135m-openai`` manifest for the run. Slots are two-sided slots (one-sided slots never
-reach a model) from ``--input`` (JSONL summaries) or recorded by ``simulate`` on the community scenario.
+reach a model) from ``--input`` (JSONL summaries) or recorded by ``simulate`` on ``--scenario``.
 
 Per model: load time; cold slots/s with one slot per call and with ``--batch`` slots per call (model calls
 only, loading excluded); warm slots/s (every slot a cache hit); share of valid answers, retries and
@@ -109,15 +109,15 @@ def bench_lookups(n: int = 10_000) -> dict[str, float]:
     return {"lookups_per_s": hits, "hash_and_lookup_per_s": keyed}
 
 
-def two_sided_slots(path: Path | None, n: int) -> list[dict]:
-    """``n`` two-sided slot summaries from a JSONL file or recorded on the community scenario."""
+def two_sided_slots(path: Path | None, scenario: str, n: int) -> list[dict]:
+    """``n`` two-sided slot summaries from a JSONL file or recorded on ``scenario`` (zero-intelligence bids)."""
     if path is not None:
         summaries = read_summaries(path)
     else:
         from fairmarket_local.baselines import simulate
 
-        days = max(2, math.ceil(n / 10))  # about 12 two-sided slots per community day
-        summaries = simulate("community", policy="zi", days=days, record_slots=True).summaries
+        days = max(2, math.ceil(n / 8))  # 10–12 two-sided slots a day
+        summaries = simulate(scenario, policy="zi", days=days, record_slots=True).summaries
     return [s for s in summaries if s["sellers"] and s["buyers"]][:n]
 
 
@@ -135,6 +135,7 @@ def main() -> None:
     parser.add_argument("--models", default="auto", help="comma-separated ids, or auto (every model ready here)")
     parser.add_argument("--template", default="grounded")
     parser.add_argument("--input", type=Path, help="slot summaries (JSONL); default: recorded by simulate")
+    parser.add_argument("--scenario", default="community", help="scenario to record slots on (without --input)")
     parser.add_argument("--slots", type=int, default=32)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1)
@@ -144,12 +145,13 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        server = serve_openai(Path(tmp) / "server.log") if args.serve_openai else None
+        server = serve_openai(Path(tmp) / "server.log", args.n_ctx) if args.serve_openai else None
         try:
             models = [*ready_models(), "rule"] if args.models == "auto" else args.models.split(",")
-            summaries = two_sided_slots(args.input, args.slots)
+            summaries = two_sided_slots(args.input, args.scenario, args.slots)
             result = {
                 "machine": machine_info(), "slots": len(summaries), "template": args.template,
+                "source": str(args.input or args.scenario),
                 "models": [bench_model(m, args.template, summaries, args.batch, args.threads, args.workers,
                                        args.n_ctx) for m in models],
                 "cache": bench_lookups(),
@@ -162,19 +164,20 @@ def main() -> None:
         print(json.dumps(result, indent=2))
         return
     print(" · ".join(f"{k} {v}" for k, v in result["machine"].items()))
-    print(f"{result['slots']} two-sided slots, template {result['template']}; slots/s, load excluded\n")
+    print(f"{result['slots']} two-sided slots from {result['source']}, template {result['template']};"
+          " slots/s, model loading excluded\n")
     print(markdown(result["models"]))
     print("\n" + "  ".join(f"{k}={v:,.0f}" for k, v in result["cache"].items()))
 
 
-def serve_openai(log: Path) -> Any:
+def serve_openai(log: Path, n_ctx: int) -> Any:
     """Start llama-cpp-python's server for :data:`SERVED` and wait until it answers."""
     from fairmarket_local.critic.openai_backend import launch_llama_cpp_server, wait_until_serving
 
     server = get_model(SERVED).server
     assert server is not None
     process = launch_llama_cpp_server(weights_path(get_model(SERVED_WEIGHTS)), server.served_model,
-                                      urlsplit(server.base_url).port or 80, log)
+                                      urlsplit(server.base_url).port or 80, log, n_ctx=n_ctx)
     try:
         wait_until_serving(server, process, log)
     except BaseException:

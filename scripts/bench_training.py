@@ -4,7 +4,7 @@
     python scripts/bench_training.py --json     # machine-readable
     python scripts/bench_training.py --no-llm   # skip the LLM critic comparison
 
-Part 1 trains ``community``-shaped markets (1-day episodes, rule critic) with independent, role and
+Part 1 trains ``community``-shaped markets (2-day episodes as in ``pilot``, rule critic) with independent, role and
 shared groups at 10, 50 and 200 households; one warm-up episode, then the mean of the next ones,
 whole loop (env, policies, critic, PPO updates). Part 2 trains the ``pilot`` scenario for the same
 episodes three times, side by side: rule critic, embedded LLM critic with a cold cache, and the same
@@ -38,7 +38,7 @@ def bench_loop(sizes: Sequence[int] = SIZES, modes: Sequence[str] = MODES, episo
     rows = []
     for mode in modes:
         for n in sizes:
-            cfg = load_run_config("community", **{"community.n_households": n, "community.n_days": 1,
+            cfg = load_run_config("community", **{"community.n_households": n, "community.n_days": 2,
                                                   "training.groups": mode, "training.episodes": episodes + 1,
                                                   "critic.model": "rule"})
             trainer = Trainer(cfg, RuleCritic())
@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     console = Console()
     console.print(", ".join(f"{k}: {v}" for k, v in result["machine"].items()))
-    table = Table(title="Training loop, rule critic (per episode of 24 slots)")
+    table = Table(title="Training loop, rule critic (per episode of 48 slots)")
     for col in ("groups", "households", "agent-steps/s", "episode", "env", "policy", "update"):
         table.add_column(col, justify="right")
     for r in result["loop"]:

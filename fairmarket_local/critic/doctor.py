@@ -11,8 +11,8 @@ from pathlib import Path
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.offline import OFFLINE_ENV
 from fairmarket_local.critic.cache import open_store
-from fairmarket_local.critic.paths import default_cache_dir
 from fairmarket_local.critic.openai_backend import served_models, server_url
+from fairmarket_local.critic.paths import default_cache_dir
 from fairmarket_local.critic.prompts import available_templates
 from fairmarket_local.critic.registry import ModelManifest, list_models, verified_weights, weights_path
 from fairmarket_local.critic.transformers_backend import INSTALL as TRANSFORMERS_INSTALL

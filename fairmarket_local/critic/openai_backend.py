@@ -151,7 +151,8 @@ def _request(url: SplitResult, method: str, path: str, timeout: float, body: dic
     return reply
 
 
-def launch_llama_cpp_server(gguf: Path, served_model: str, port: int, log: Path, n_threads: int = 1) -> subprocess.Popen:
+def launch_llama_cpp_server(gguf: Path, served_model: str, port: int, log: Path, n_threads: int = 1,
+                            n_ctx: int = 2048) -> subprocess.Popen:
     """Start llama-cpp-python's OpenAI-compatible server for ``gguf`` on 127.0.0.1:``port`` (output to ``log``).
 
     Needs the server extras (fastapi, uvicorn, sse-starlette, starlette-context, pydantic-settings).
@@ -161,7 +162,7 @@ def launch_llama_cpp_server(gguf: Path, served_model: str, port: int, log: Path,
         return subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", served_model,
              "--host", "127.0.0.1", "--port", str(port), "--n_threads", str(n_threads),
-             "--n_threads_batch", str(n_threads), "--seed", "0", "--verbose", "False"],
+             "--n_threads_batch", str(n_threads), "--n_ctx", str(n_ctx), "--seed", "0", "--verbose", "False"],
             stdout=out, stderr=subprocess.STDOUT)
 
 

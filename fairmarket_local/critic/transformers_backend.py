@@ -78,7 +78,7 @@ class TransformersEngine(BatchedEngine):
             )
         seconds = (time.perf_counter() - start) / len(batch)
         new_tokens = output[:, encoded["input_ids"].shape[1]:]
-        stop = torch.tensor([tokenizer.pad_token_id, tokenizer.eos_token_id])
+        stop = torch.tensor([t for t in (tokenizer.pad_token_id, tokenizer.eos_token_id) if t is not None])
         return [Generation(text=tokenizer.decode(row, skip_special_tokens=True), seconds=seconds,
                            prompt_tokens=int(mask.sum()), completion_tokens=int((~torch.isin(row, stop)).sum()))
                 for row, mask in zip(new_tokens, encoded["attention_mask"])]

@@ -21,7 +21,7 @@ class PPOConfig(BaseModel):
 
     learning_rate: float = Field(3e-3, gt=0.0)
     n_epochs: int = Field(10, ge=1)
-    batch_size: int = Field(64, ge=2)
+    batch_size: int = Field(1024, ge=2, description="minibatch cap; the largest divisor of the rollout up to it")
     gamma: float = Field(0.9, ge=0.0, le=1.0)
     gae_lambda: float = Field(0.95, ge=0.0, le=1.0)
     clip_range: float = Field(0.2, gt=0.0)

@@ -63,10 +63,10 @@ class StubHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._send(200, json.dumps({"object": "list", "data": [{"id": "tiny"}]}).encode())
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         with self.server.lock:
             reply = self.server.replies[len(self.server.bodies) % len(self.server.replies)]

@@ -10,7 +10,6 @@ import importlib.util
 import os
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
