@@ -2,7 +2,8 @@
 
 A run folder holds ``manifest.json``, ``metrics.csv`` / ``metrics.jsonl`` (one row per episode),
 ``checkpoints/``, ``critic-cache/`` (the run's critic memo), ``slots/ep_NNNNN.jsonl.gz`` (every slot
-summary the critic scored), ``tensorboard/``, ``policies/`` (final SB3 models) and ``results.json``.
+summary the critic scored), ``tensorboard/``, ``policies/`` (final SB3 models), ``results.json`` and
+``training_curves.png``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from fairmarket_local.critic.prompts import load_template
 from fairmarket_local.critic.registry import get_model
 from fairmarket_local.training.checkpoint import load_checkpoint, save_checkpoint
 from fairmarket_local.training.config import RunConfig, load_run_config
+from fairmarket_local.training.plots import plot_training_curves
 from fairmarket_local.training.manifest import MANIFEST, build_manifest, config_of, read_manifest
 from fairmarket_local.training.trainer import Trainer
 
@@ -121,6 +123,7 @@ def _run_loop(trainer: Trainer, run_dir: Path, progress: bool) -> None:
     for k, group in enumerate(trainer.groups):
         group.model.save(policies / f"group_{k:04d}.zip")
     write_json(run_dir / "results.json", _results(trainer))
+    plot_training_curves(trainer.rows, run_dir / "training_curves.png")
 
 
 def _hit_rate(row: dict[str, Any]) -> str:
