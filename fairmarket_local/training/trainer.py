@@ -8,7 +8,8 @@ returns and advantages are computed; then every group runs its PPO update.
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -135,20 +136,15 @@ class Trainer:
 
 
 class _Timer:
-    """Accumulates wall time per phase."""
+    """Accumulates wall time per phase: ``with timer("env"): ...``."""
 
     def __init__(self) -> None:
         self.totals: dict[str, float] = {"env": 0.0, "policy": 0.0, "critic": 0.0, "update": 0.0}
 
-    def __call__(self, phase: str) -> "_Timer._Phase":
-        return _Timer._Phase(self, phase)
-
-    class _Phase:
-        def __init__(self, timer: "_Timer", phase: str) -> None:
-            self.timer, self.phase = timer, phase
-
-        def __enter__(self) -> None:
-            self.start = time.perf_counter()
-
-        def __exit__(self, *exc: object) -> None:
-            self.timer.totals[self.phase] += time.perf_counter() - self.start
+    @contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.totals[phase] += time.perf_counter() - start
