@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-from fairmarket_local.training.batched import BatchedPolicies
 from fairmarket_local.training.config import load_run_config
 from fairmarket_local.training.trainer import Trainer
 from fairmarket_local.critic.rule import RuleCritic
