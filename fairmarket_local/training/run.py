@@ -25,8 +25,8 @@ from fairmarket_local.critic.prompts import load_template
 from fairmarket_local.critic.registry import get_model
 from fairmarket_local.training.checkpoint import load_checkpoint, save_checkpoint
 from fairmarket_local.training.config import RunConfig, load_run_config
-from fairmarket_local.training.plots import plot_training_curves
 from fairmarket_local.training.manifest import MANIFEST, build_manifest, config_of, read_manifest
+from fairmarket_local.training.plots import plot_training_curves
 from fairmarket_local.training.trainer import Trainer
 
 SUMMARY_KEYS = ("reward_econ", "reward_fairness", "ref_consumer_cost_vs_grid_only", "ref_p2p_share_of_demand",

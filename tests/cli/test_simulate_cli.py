@@ -6,9 +6,8 @@ import sys
 
 import pytest
 import yaml
-from typer.testing import CliRunner
-
 from fairmarket_cli.main import app
+from typer.testing import CliRunner
 
 runner = CliRunner()
 

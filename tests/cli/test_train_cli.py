@@ -2,9 +2,8 @@
 
 import json
 
-from typer.testing import CliRunner
-
 from fairmarket_cli.main import app
+from typer.testing import CliRunner
 
 runner = CliRunner()
 

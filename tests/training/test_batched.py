@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
+from fairmarket_local.critic.rule import RuleCritic
 from fairmarket_local.training.config import load_run_config
 from fairmarket_local.training.trainer import Trainer
-from fairmarket_local.critic.rule import RuleCritic
 
 
 @pytest.mark.parametrize("groups", ["independent", "role", "shared"])
