@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +45,14 @@ def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     from fairmarket_local.common.canonical import canonical_json
 
     write_text_atomic(path, "".join(canonical_json(r) + "\n" for r in rows))
+
+
+def jsonl_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(1-based line number, text) of every non-blank line; an unreadable file is a one-line error."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FairmarketError(f"cannot read {path}: {exc.strerror or exc}") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            yield number, line

@@ -13,8 +13,7 @@ import diskcache
 
 from fairmarket_local.common.canonical import canonical_json
 from fairmarket_local.common.errors import FairmarketError
-from fairmarket_local.common.io import write_text_atomic
-from fairmarket_local.critic.cache import CACHE_SCHEMA, check_entry, open_store, storage_errors
+from fairmarket_local.common.io import jsonl_lines, write_text_atomic
 from fairmarket_local.critic.schema import InvalidAnswer
 
 
@@ -113,14 +112,8 @@ def import_cache(directory: Path, path: Path, overwrite: bool = False) -> dict[s
 
 
 def _read_export(path: Path) -> list[tuple[str, str]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FairmarketError(f"cannot read {path}: {exc.strerror or exc}") from None
     rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, line in jsonl_lines(path):
         try:
             row = json.loads(line)
             key, value = row["key"], canonical_json(row["entry"])

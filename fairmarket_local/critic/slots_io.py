@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fairmarket_local.common.errors import DataError
+from fairmarket_local.common.io import jsonl_lines
 
 _REQUIRED = {"hour": int, "retail": (int, float), "feed_in": (int, float), "sellers": list, "buyers": list,
              "trades": list, "grid": dict}
@@ -14,14 +15,8 @@ _REQUIRED = {"hour": int, "retail": (int, float), "feed_in": (int, float), "sell
 
 def read_summaries(path: Path) -> list[dict[str, Any]]:
     """Every summary of a JSONL file; a malformed line is an error naming file and line."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
     summaries = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, line in jsonl_lines(path):
         try:
             summary = json.loads(line)
         except json.JSONDecodeError as exc:
