@@ -14,6 +14,7 @@ import diskcache
 from fairmarket_local.common.canonical import canonical_json
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import jsonl_lines, write_text_atomic
+from fairmarket_local.critic.cache import CACHE_SCHEMA, check_entry, open_store, storage_errors
 from fairmarket_local.critic.schema import InvalidAnswer
 
 
