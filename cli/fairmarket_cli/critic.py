@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from fairmarket_cli.errors import user_errors
+from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import refuse_overwrite, write_jsonl
 from fairmarket_local.common.progress import progress_bar
 from fairmarket_local.critic import CACHE_MODES, make_critic
@@ -34,7 +35,8 @@ def _csv(text: str) -> list[str]:
 @critic_app.command("score")
 def score(
     model: str = typer.Option(..., help="Registered model id (see `fairmarket models list`) or 'rule'."),
-    template: str = typer.Option("grounded", help="Prompt template id (name or name.vN) or a .txt path."),
+    template: Optional[str] = typer.Option(None, help="Prompt template id (name or name.vN) or a .txt path;"
+                                           " default: the model's own (distilled critics), else grounded."),
     input_path: Path = typer.Option(..., "--input", help="Slot summaries, one JSON object per line."),
     out: Path = typer.Option(..., help="Scores file to write (JSONL, one line per input slot)."),
     cache_dir: Optional[Path] = CacheDirOption,
@@ -91,3 +93,55 @@ def compare(
         written = write_report(out, rows, runs, [summary_fairness(s) for s in summaries])
     typer.echo((out / "critics.md").read_text(encoding="utf-8"))
     console.print("wrote " + ", ".join(str(p) for p in written))
+
+
+@critic_app.command("distill")
+def distill_command(
+    out: str = typer.Option(..., help="Id of the new model (registered in $FAIRMARKET_HOME/models)."),
+    teacher: str = typer.Option("rule", help="Critic whose judgment is learned: a model id or 'rule'."),
+    template: Optional[str] = typer.Option(None, help="The teacher's prompt template (default: its own, else"
+                                           " grounded)."),
+    slots: Optional[Path] = typer.Option(None, help="Recorded slot summaries to learn from (JSONL)."),
+    generate: int = typer.Option(0, min=0, help="Add N slots from the seeded situation generator."),
+    base: str = typer.Option("smollm2-135m", help="Registered GGUF model to fine-tune."),
+    budget_minutes: float = typer.Option(30.0, min=0.0, help="Training time budget (excludes labelling,"
+                                         " export and evaluation)."),
+    max_steps: Optional[int] = typer.Option(None, min=0, help="Stop after N optimiser steps (reproduces a"
+                                            " timed run exactly: see distill.json)."),
+    seed: int = typer.Option(0, help="Seed of the generator, the split and the training order."),
+    heldout: int = typer.Option(200, min=1, help="Slots held out for the evaluation."),
+    batch_size: int = typer.Option(8, min=1, help="Examples per optimiser step."),
+    lr: float = typer.Option(2e-4, min=0.0, help="Learning rate (after a 20-step warm-up)."),
+    snapshots: str = typer.Option("", help="Comma-separated training minutes at which to export and score a"
+                                  " snapshot (learning curve), e.g. 5,15,30."),
+    folder: Optional[Path] = typer.Option(None, "--dir", help="Where the weights and tables go (default:"
+                                          " $FAIRMARKET_HOME/distilled/OUT)."),
+    cache_dir: Optional[Path] = CacheDirOption,
+    cache_mode: str = CacheModeOption,
+    force: bool = typer.Option(False, help="Replace a model of the same id and its folder."),
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    quiet: bool = typer.Option(False, help="No progress bars."),
+) -> None:
+    """Teach a small model the teacher's judgment; export it to GGUF and register it as OUT."""
+    import json
+
+    from fairmarket_local.critic.distill.pipeline import distill
+    from fairmarket_local.critic.distill.student import StudentConfig
+
+    with user_errors():
+        try:
+            marks = tuple(float(m) for m in _csv(snapshots))
+        except ValueError:
+            raise FairmarketError(f"--snapshots wants minutes like 5,15,30, not {snapshots!r}") from None
+        config = StudentConfig(lr=lr, batch_size=batch_size, budget_minutes=budget_minutes, max_steps=max_steps,
+                               snapshot_minutes=marks, seed=seed)
+        result = distill(out, teacher=teacher, teacher_template=template, slots=slots, generate=generate, base=base,
+                         heldout=heldout, config=config, folder=folder, cache_dir=cache_dir,
+                         cache_mode=cache_mode, force=force, progress=not quiet)  # type: ignore[arg-type]
+    if json_out:
+        typer.echo(json.dumps({"model": result.manifest.id, "folder": str(result.folder), **result.info}, default=str))
+        return
+    typer.echo((result.folder / "heldout.md").read_text(encoding="utf-8"))
+    console.print(f"registered {result.manifest.id} ({result.manifest.weights.path}); "  # type: ignore[union-attr]
+                  f"{result.info['steps']} steps, {result.info['examples_seen']} examples; use it with"
+                  f" `fairmarket train --critic {result.manifest.id}`")

@@ -16,8 +16,8 @@ from fairmarket_local.critic.rule import RuleCritic
 
 
 def make_critic(
-    model: str,
-    template: str | Path = "grounded",
+    model: str | ModelManifest,
+    template: str | Path | None = None,
     cache_dir: str | Path | None = None,
     cache_mode: CacheMode = "use",
     seed: int = 0,
@@ -29,7 +29,10 @@ def make_critic(
     skip_one_sided: bool = True,
     workers: int = 1,
 ) -> Critic:
-    """A critic for a registered model id, or ``"rule"`` for the reference formulas.
+    """A critic for a registered model id (or manifest), or ``"rule"`` for the reference formulas.
+
+    ``template`` defaults to the model's own (``template:`` in its manifest, set for distilled critics),
+    else ``grounded``.
 
     The model is loaded (and its weights verified) on the first cache miss, so ``replay`` never loads it.
     ``cache_dir`` defaults to ``$FAIRMARKET_HOME/critic-cache``; ``cache_mode`` is use|replay|refresh|off.
@@ -38,8 +41,8 @@ def make_critic(
         return RuleCritic(fbs_variant)
     if fbs_variant != "jain":
         raise FairmarketError("fbs_variant only applies to the rule critic (fallbacks use the Jain index)")
-    manifest = get_model(model)
-    prompt = load_template(template)
+    manifest = model if isinstance(model, ModelManifest) else get_model(model)
+    prompt = load_template(template or manifest.template or "grounded")
     engine = _make_engine(manifest, prompt, max_tokens=max_tokens, n_threads=n_threads, n_ctx=n_ctx, workers=workers)
     cache = ScoreCache(Path(cache_dir) if cache_dir is not None else default_cache_dir(), cache_mode)
     return ModelCritic(engine, prompt, cache, model_id=manifest.id, seed=seed, retries=retries,

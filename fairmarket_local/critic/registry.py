@@ -87,6 +87,8 @@ class ModelManifest(BaseModel):
     n_ctx: int = Field(2048, ge=256)
     dtype: Literal["float32", "bfloat16"] | None = None  # transformers / vllm; None: the back-end's default
     install: str = ""
+    template: str | None = None  # the prompt template the model was trained for (distilled critics)
+    distilled: dict[str, Any] | None = None  # provenance of a distilled critic: teacher, data hash, held-out scores
     origin: str = Field("", exclude=True)  # the manifest file (set when loaded)
 
     @model_validator(mode="after")

@@ -12,6 +12,7 @@ import numpy as np
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_text_atomic
+from fairmarket_local.common.plotting import pyplot, save_figure
 from fairmarket_local.critic.compare import SCORES, CriticRun
 from fairmarket_local.metrics.fairness import FairnessScores
 
@@ -39,9 +40,9 @@ def table_csv(rows: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def table_markdown(rows: list[dict[str, Any]], slots: int) -> str:
+def table_markdown(rows: list[dict[str, Any]], slots: int, reference: str = "the §4 reference") -> str:
     lines = [
-        f"Critic comparison on {slots} recorded slots. ρ = Spearman rank correlation with the §4 reference"
+        f"Critic comparison on {slots} recorded slots. ρ = Spearman rank correlation with {reference}"
         " (n/a: the critic gave the same score to every slot).",
         "",
         "| " + " | ".join(title for _, title in _MD_COLUMNS) + " |",
@@ -66,11 +67,7 @@ def _label(model: str, template: str) -> str:
 
 
 def _plot_agreement(path: Path, rows: list[dict[str, Any]]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(4 + 1.8 * len(rows), 4.5), constrained_layout=True)
     x = np.arange(len(rows))
     width = 0.8 / len(SCORES)
@@ -86,15 +83,11 @@ def _plot_agreement(path: Path, rows: list[dict[str, Any]]) -> None:
                       rotation=30, ha="right")
     axes[0].legend(fontsize=7)
     axes[2].set_yscale("log")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def _plot_scatter(path: Path, runs: list[CriticRun], reference: list[FairnessScores]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, axes = plt.subplots(len(runs), 3, figsize=(9, 2.6 * len(runs)), squeeze=False, constrained_layout=True)
     ref = np.array([s.values() for s in reference])
     for row, run in zip(axes, runs):
@@ -107,19 +100,4 @@ def _plot_scatter(path: Path, runs: list[CriticRun], reference: list[FairnessSco
             ax.set(xlim=(-0.05, 1.05), ylim=(-0.05, 1.05))
             ax.set_title(f"{_label(run.model, run.template)} · {SCORES[k]}", fontsize=8)
             ax.set_xlabel("reference", fontsize=7)
-    _save(fig, path)
-
-
-def _save(fig: Any, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(buffer.getvalue())
-        tmp.replace(path)
-    except OSError as exc:
-        raise FairmarketError(f"cannot write {path}: {exc.strerror or exc}") from None
+    save_figure(fig, path)

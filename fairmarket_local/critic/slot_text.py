@@ -40,6 +40,32 @@ def render_slot(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def render_slot_brief(summary: dict[str, Any]) -> str:
+    """The slot's facts in about half the tokens of :func:`render_slot`: energy and P2P volume per party,
+    the trades, prices in cents; orders (which no §4 score uses) are left out."""
+    sellers = " ".join(f"{s['id']} {_num(s['surplus_kwh'], 2)}/{_num(s['p2p_kwh'], 2)}" for s in summary["sellers"])
+    buyers = " ".join(f"{b['id']} {_num(b['deficit_kwh'], 2)}/{_num(b['p2p_kwh'], 2)}" for b in summary["buyers"])
+    trades = " ".join(f"{t['seller']}>{t['buyer']} {_num(t['kwh'], 2)}@{_num(100 * t['price'], 1)}"
+                      for t in summary["trades"])
+    return "\n".join([
+        f"{summary['hour']:02d}h {summary['weather']}; retail {_num(100 * summary['retail'], 1)},"
+        f" feed-in {_num(100 * summary['feed_in'], 1)} c/kWh",
+        f"sellers surplus/sold kWh: {sellers or 'none'}",
+        f"buyers deficit/bought kWh: {buyers or 'none'}",
+        f"trades kWh@c: {trades or 'none'}",
+    ])
+
+
+def render_totals(summary: dict[str, Any]) -> str:
+    """Plain totals of a slot (no score): what a small model would otherwise have to add up itself."""
+    surplus = sum(s["surplus_kwh"] for s in summary["sellers"])
+    deficit = sum(b["deficit_kwh"] for b in summary["buyers"])
+    volume = sum(t["kwh"] for t in summary["trades"])
+    mid = (summary["retail"] + summary["feed_in"]) / 2.0
+    return (f"totals: surplus {_num(surplus, 2)}, deficit {_num(deficit, 2)}, traded {_num(volume, 2)} kWh;"
+            f" mid price {_num(100 * mid, 2)} c")
+
+
 def render_indicators(summary: dict[str, Any]) -> str:
     """The computed §4 inputs and scores of a slot (the evidence a small model should use)."""
     surplus = np.array([s["surplus_kwh"] for s in summary["sellers"]], dtype=np.float64)

@@ -50,7 +50,7 @@ class CriticConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     model: str = "rule"
-    template: str = "grounded"
+    template: str | None = None  # None: the model's own template (distilled critics), else grounded
     cache_mode: Literal["use", "replay", "refresh", "off"] = "use"
     n_threads: int = Field(1, ge=1, description="threads per model process")
     workers: int = Field(1, ge=1, description="model processes scoring a batch in parallel (llama_cpp)")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from fairmarket_local.common.plotting import pyplot, save_figure
+
 PANELS = (
     ("reward per agent-step", ("reward_econ", "reward_fairness", "reward_total")),
     ("consumer cost / grid-only", ("ref_consumer_cost_vs_grid_only",)),
@@ -17,11 +19,7 @@ PANELS = (
 
 def plot_training_curves(rows: list[dict[str, Any]], path: Path) -> None:
     """Write ``path`` (PNG) with one panel per group of metrics."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     episodes = [r["episode"] for r in rows]
     fig, axes = plt.subplots(2, 3, figsize=(13, 6.5))
     for ax, (title, keys) in zip(axes.flat, PANELS):
@@ -32,5 +30,4 @@ def plot_training_curves(rows: list[dict[str, Any]], path: Path) -> None:
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)

@@ -20,6 +20,7 @@ from stable_baselines3.common.save_util import load_from_zip_file
 
 from fairmarket_local.critic.compare import spearman
 from fairmarket_local.critic.factory import make_critic
+from fairmarket_local.critic.registry import get_model
 from fairmarket_local.training.manifest import config_of, read_manifest
 from fairmarket_local.training.run import train
 
@@ -87,7 +88,9 @@ def rescore(run_dir: str | Path, critic: str, template: str | None = None,
     slots = recorded_slots(run_dir)
     original = make_critic(config.critic.model, template=config.critic.template, cache_dir=run_dir / "critic-cache",
                            cache_mode="replay", seed=config.env.seed)
-    other = make_critic(critic, template=template or config.critic.template, cache_dir=cache_dir, seed=config.env.seed)
+    if template is None and (critic == "rule" or get_model(critic).template is None):
+        template = config.critic.template  # a distilled critic keeps the template it was trained for
+    other = make_critic(critic, template=template, cache_dir=cache_dir, seed=config.env.seed)
     with original, other:
         a = np.array([s.values() for s in original.score(slots)])
         b = np.array([s.values() for s in other.score(slots)])

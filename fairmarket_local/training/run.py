@@ -79,8 +79,8 @@ def _prepare(run_dir: Path, scenario, resume: bool, force: bool, overrides: dict
         return config
     config = load_run_config(_scenario_dict(scenario), **overrides)
     if config.critic.model != "rule":  # a typo in the model or template must not cost the old run
-        get_model(config.critic.model)
-        load_template(config.critic.template)
+        manifest = get_model(config.critic.model)
+        load_template(config.critic.template or manifest.template or "grounded")
     if run_dir.exists() and any(run_dir.iterdir()):
         if not force:
             raise FairmarketError(f"{run_dir} already holds a run; use --resume to continue it, "
