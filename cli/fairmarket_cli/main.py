@@ -16,7 +16,9 @@ from fairmarket_cli.cache import cache_app
 from fairmarket_cli.critic import critic_app
 from fairmarket_cli.doctor import doctor
 from fairmarket_cli.errors import user_errors
+from fairmarket_cli.experiments import experiment_app, sweep
 from fairmarket_cli.models import models_app
+from fairmarket_cli.report import report
 from fairmarket_cli.training import evaluate, replay, train
 from fairmarket_local import __version__
 from fairmarket_local.baselines import simulate as run_simulation
@@ -34,10 +36,13 @@ app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(critic_app, name="critic")
 app.add_typer(models_app, name="models")
 app.add_typer(cache_app, name="cache")
+app.add_typer(experiment_app, name="experiment")
 app.command()(train)
 app.command()(replay)
 app.command()(evaluate)
 app.command()(doctor)
+app.command()(sweep)
+app.command()(report)
 console = Console()
 
 

@@ -1,0 +1,319 @@
+"""``fairmarket report``: one self-contained HTML page for an experiment folder.
+
+    OUT/report/index.html    inline CSS, every figure embedded as a ``data:image/png`` URI, no scripts and
+                             no external URL, so it can be mailed or opened offline
+    OUT/report/*.png         the same figures as files
+    OUT/report/results.csv, summary.md (and critics.csv, critics.md)   copies of the tables
+
+A section whose data is absent (no training arm, no grid, no critic comparison) is replaced by a one-line note.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fairmarket_local.common.errors import FairmarketError
+from fairmarket_local.common.io import refuse_overwrite, write_text_atomic
+from fairmarket_local.experiments import plots
+from fairmarket_local.experiments.config import ExperimentConfig
+from fairmarket_local.experiments.jobs import expand
+from fairmarket_local.experiments.runner import SUMMARY_COLUMNS, load_experiment_folder
+from fairmarket_local.training.evaluate import COLUMNS
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1400px;margin:2em auto;padding:0 1em;
+color:#222;line-height:1.4}
+h1{margin-bottom:.1em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2.2em}
+table{border-collapse:collapse;font-size:.82em;margin:.6em 0;font-variant-numeric:tabular-nums}
+th,td{border:1px solid #ddd;padding:.25em .55em;text-align:left;white-space:nowrap}th{background:#f2f2f2}
+tbody tr:nth-child(even){background:#fafafa}.wide{overflow-x:auto}
+dl{display:grid;grid-template-columns:max-content auto;gap:.25em 1.2em}dt{font-weight:600}dd{margin:0}
+figure{margin:1em 0}img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption,.caption{font-size:.85em;color:#555}.note{color:#777;font-style:italic}.warn{color:#a40}
+"""
+TRAINING_REWARDS = [("reward_econ", "economic reward"), ("reward_total", "total reward (shaped)")]
+TRAINING_FAIRNESS = [("ref_ftg", "reference FTG"), ("ref_fbs", "reference FBS"), ("ref_fpp", "reference FPP")]
+TRAINING_P2P = [("ref_p2p_share_of_demand", "P2P share of demand")]
+
+
+@dataclass(frozen=True)
+class Results:
+    """The finished jobs of an experiment: held-out rows (see :mod:`.plots`), training curves and cost."""
+
+    config: ExperimentConfig
+    rows: list[dict[str, Any]]
+    training: plots.Training
+    finished: int
+    total: int
+    seconds: float
+    peak_rss_mb: float
+
+    @property
+    def arms(self) -> list[str]:
+        """Arms with results, in config order."""
+        present = {r["arm"] for r in self.rows}
+        return [a.name for a in self.config.arms if a.name in present]
+
+    @property
+    def colors(self) -> dict[str, str]:
+        return {arm.name: f"C{k % 10}" for k, arm in enumerate(self.config.arms)}
+
+    @property
+    def grid(self) -> dict[str, list[Any]]:
+        """Grid values by short key (the results table's column names)."""
+        return {key.rsplit(".", 1)[-1]: values for key, values in self.config.grid.items()}
+
+
+def load_results(out: Path) -> Results:
+    """Read ``OUT/experiment.json`` and every ``OUT/results/<job>.json``; one-line errors."""
+    config = load_experiment_folder(out)
+    jobs = expand(config)
+    rows: list[dict[str, Any]] = []
+    training: plots.Training = {}
+    finished, seconds, peak = 0, 0.0, 0.0
+    for job in jobs:
+        path = out / "results" / f"{job.id}.json"
+        if not path.is_file():
+            continue
+        grid = {key.rsplit(".", 1)[-1]: value for key, value in job.grid.items()}
+        point = ", ".join(f"{key}={value}" for key, value in grid.items())
+        try:
+            result = json.loads(path.read_text(encoding="utf-8"))
+            rows += [{**{k: row[k] for k in COLUMNS}, **grid, "arm": row["arm"], "seed": job.seed, "point": point,
+                      "household_savings": row.get("household_savings", []),
+                      "price_histogram": row.get("price_histogram", [])} for row in result["rows"]]
+            if result["training"]:
+                training.setdefault(job.arms[0][0], {}).setdefault(point, []).append(result["training"])
+            seconds += result["seconds"]
+            peak = max(peak, result["peak_rss_mb"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise FairmarketError(f"{path}: not a readable job result ({type(exc).__name__}: {exc})") from None
+        finished += 1
+    if not rows:
+        raise FairmarketError(f"{out} holds no finished jobs (no results/*.json); run"
+                              f" `fairmarket experiment run CONFIG --out {out}` first")
+    return Results(config, rows, training, finished, len(jobs), seconds, peak)
+
+
+def write_report(out: Path, force: bool = False) -> Path:
+    """Write ``OUT/report/index.html`` (and its PNGs and tables); returns the page's path."""
+    out = Path(out)
+    results = load_results(out)
+    target = out / "report"
+    index = target / "index.html"
+    refuse_overwrite(index, force)
+    for name in ("results.csv", "summary.md"):
+        if (out / name).is_file():
+            write_text_atomic(target / name, (out / name).read_text(encoding="utf-8"))
+    sections = [section(results, out, target) for section in SECTIONS]
+    config = results.config
+    page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(config.name)}: experiment report</title><style>{CSS}</style></head>\n<body>"
+            f"<h1>Experiment {escape(config.name)}</h1>"
+            f'<p class="caption">{escape(config.description) or "(no description)"}</p>\n'
+            + "\n".join(sections) + "\n</body></html>\n")
+    write_text_atomic(index, page)
+    return index
+
+
+# --- HTML pieces -------------------------------------------------------------------------------------------
+
+
+def _section(title: str, *parts: str) -> str:
+    return f"<section><h2>{escape(title)}</h2>{''.join(parts)}</section>"
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{escape(text)}</p>'
+
+
+def _table(head: list[str], body: list[list[str]]) -> str:
+    """An HTML table of already-formatted (unescaped) cells."""
+    rows = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in body)
+    return (f'<div class="wide"><table><thead><tr>{"".join(f"<th>{escape(h)}</th>" for h in head)}</tr></thead>'
+            f"<tbody>{rows}</tbody></table></div>")
+
+
+def _image(path: Path, caption: str) -> str:
+    """``path`` embedded as a data URI, with a caption."""
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return (f'<figure><img src="data:image/png;base64,{data}" alt="{escape(caption)}">'
+            f"<figcaption>{escape(caption)}</figcaption></figure>")
+
+
+def _plot(target: Path, name: str, caption: str, draw: Callable[[Path], None]) -> str:
+    """Draw ``OUT/report/<name>`` and return it embedded."""
+    draw(target / name)
+    return _image(target / name, caption)
+
+
+def _kv(mapping: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in mapping.items())
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s" if minutes else f"{seconds:.1f} s"
+
+
+def _mean_std(values: list[float]) -> str:
+    array = np.asarray(values, dtype=np.float64)
+    return f"{array.mean():.3f} ± {array.std():.3f}" if len(array) > 1 else f"{array.mean():.3f}"
+
+
+# --- sections: each takes (results, experiment folder, report folder) and returns HTML ------------------------
+
+
+def _overview(results: Results, out: Path, target: Path) -> str:
+    config = results.config
+    arms = "".join(
+        f"<li><b>{escape(arm.name)}</b>: "
+        + (f"baseline bidder <code>{escape(arm.baseline)}</code>" if arm.baseline is not None else
+           f"trained, overrides <code>{escape(_kv(arm.overrides))}</code>" if arm.overrides else "trained (defaults)")
+        + "</li>" for arm in config.arms)
+    facts = [("scenario", config.scenario), ("seeds", ", ".join(map(str, config.seeds))),
+             ("held-out episodes", f"{config.eval_episodes} per evaluation"),
+             ("overrides (all arms)", _kv(config.overrides) or "none"),
+             ("grid", "; ".join(f"{key}: {values}" for key, values in config.grid.items()) or "none"),
+             ("jobs finished", f"{results.finished} of {results.total}"),
+             ("compute time", f"{_duration(results.seconds)} summed over jobs (peak RSS {results.peak_rss_mb:.0f} MB)")]
+    partial = ('<p class="warn">Partial results: some jobs have not finished; rerun'
+               " <code>fairmarket experiment run</code> to complete them.</p>"
+               if results.finished < results.total else "")
+    return _section("Overview", "<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts) + "</dl>",
+                    partial, f"<p><b>Arms</b></p><ul>{arms}</ul>")
+
+
+def _results_table(results: Results, out: Path, target: Path) -> str:
+    keys = list(results.grid)
+    points = list(dict.fromkeys(r["point"] for r in results.rows))
+    body = []
+    for point in points:
+        for arm in results.arms:
+            members = [r for r in results.rows if r["point"] == point and r["arm"] == arm]
+            if members:
+                body.append([*(str(members[0][k]) for k in keys), arm, str(len(members)),
+                             *(_mean_std([m[c] for m in members]) for c in SUMMARY_COLUMNS)])
+    caption = (f"Held-out evaluation, {results.config.eval_episodes} episode(s) per seed; mean ± std over seeds."
+               " Cost ratios below 1 are cheaper than grid-only; FTG, FBS and FPP are in [0, 1], higher is fairer."
+               " Per-seed rows: results.csv.")
+    return _section("Main results", f'<p class="caption">{escape(caption)}</p>',
+                    _table([*keys, "arm", "seeds", *SUMMARY_COLUMNS], body))
+
+
+def _training_section(title: str, name: str, metrics: list[tuple[str, str]], what: str
+                      ) -> Callable[[Results, Path, Path], str]:
+    def section(results: Results, out: Path, target: Path) -> str:
+        if not results.training:
+            return _section(title, _note("No training runs finished (baseline arms only)."))
+        return _section(title, _plot(
+            target, name, f"{what} per training episode: mean over seeds, shaded ±1 std; one line per training arm,"
+            f" one column per grid point (pooled beyond {plots.MAX_PANELS}).", lambda p: plots.training_curves(p, results.training, metrics,
+                                                                           results.colors)))
+    return section
+
+
+def _p2p(results: Results, out: Path, target: Path) -> str:
+    over_training = (_plot(target, "p2p_training.png", "P2P share of demand per training episode (reference"
+                           " evaluation of the training episode): mean over seeds, shaded ±1 std.",
+                           lambda p: plots.training_curves(p, results.training, TRAINING_P2P, results.colors))
+                     if results.training else _note("No training runs finished: no P2P share over training."))
+    held_out = _plot(target, "p2p_heldout.png", "Held-out P2P share of demand per arm (mean ± std over seeds),"
+                     " one bar per grid point.", lambda p: plots.held_out_bars(
+                         p, results.rows, results.arms, "p2p_share_of_demand", "P2P share of demand", results.colors))
+    return _section("P2P share of demand", over_training, held_out)
+
+
+def _prices(results: Results, out: Path, target: Path) -> str:
+    if not any(r["price_histogram"] for r in results.rows):
+        return _section("Price distributions", _note("The results hold no price histograms (older results)."))
+    return _section("Price distributions", _plot(
+        target, "prices.png", "Held-out P2P trade prices, placed between the slot's feed-in tariff (0) and retail"
+        " price (1); share of traded kWh per bin, seeds and grid points pooled.",
+        lambda p: plots.price_histograms(p, results.rows, results.arms, results.colors)))
+
+
+def _savings(results: Results, out: Path, target: Path) -> str:
+    if not any(r["household_savings"] for r in results.rows):
+        return _section("Per-household savings", _note("The results hold no per-household savings (older results)."))
+    return _section("Per-household savings", _plot(
+        target, "savings.png", "Held-out saving of each household vs grid-only ($, mean per episode); one box per"
+        " arm over households × seeds × grid points.",
+        lambda p: plots.savings_boxes(p, results.rows, results.arms, results.colors)))
+
+
+def _sensitivity(results: Results, out: Path, target: Path) -> str:
+    keys, values = list(results.grid), list(results.grid.values())
+    title = "Sensitivity"
+    if len(keys) == 1:
+        return _section(title, _plot(
+            target, "sensitivity.png", f"Held-out consumer cost vs grid-only, P2P share and FTG against {keys[0]}:"
+            " mean ± std over seeds, one line per arm.",
+            lambda p: plots.sensitivity_lines(p, results.rows, results.arms, keys[0], values[0], results.colors)))
+    if len(keys) == 2:
+        return _section(title, _plot(
+            target, "sensitivity.png", f"Held-out consumer cost vs grid-only, P2P share and FTG (absolute values,"
+            f" mean over seeds) over {keys[0]} × {keys[1]}: one row per arm; each KPI's colour scale is shared by"
+            " all arms.", lambda p: plots.sensitivity_heatmaps(p, results.rows, results.arms, keys, values)))
+    return _section(title, _note("The experiment has no grid: nothing to vary." if not keys else
+                                 f"The grid has {len(keys)} keys; sensitivity plots need one or two."))
+
+
+def _critics(results: Results, out: Path, target: Path) -> str:
+    source = out / "critic-compare"
+    title = "Critic comparison"
+    if not (source / "critics.csv").is_file():
+        return _section(title, _note("No critic comparison (the config has no critic_compare, or it has not run)."))
+    with (source / "critics.csv").open(encoding="utf-8", newline="") as fh:
+        table = list(csv.reader(fh))
+    if not table:
+        raise FairmarketError(f"{source / 'critics.csv'} is empty")
+    for name in ("critics.csv", "critics.md"):
+        if (source / name).is_file():
+            write_text_atomic(target / name, (source / name).read_text(encoding="utf-8"))
+    parts = [_table(table[0], [[_number(cell) for cell in row] for row in table[1:]])]
+    if (source / "agreement.png").is_file():
+        _copy(source / "agreement.png", target / "agreement.png")
+        parts.append(_image(target / "agreement.png", "Critic agreement with the reference scores: MAE, Spearman"
+                            " correlation and throughput per model / template."))
+    return _section(title, *parts)
+
+
+def _number(cell: str) -> str:
+    """A fractional CSV number to 4 significant digits; anything else unchanged."""
+    try:
+        value = float(cell)
+    except ValueError:
+        return cell
+    return cell if value.is_integer() else f"{value:.4g}"
+
+
+def _copy(source: Path, target: Path) -> None:
+    """Copy a file through a temporary name, so ``target`` is never half-written."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        shutil.copyfile(source, tmp)
+        tmp.replace(target)
+    except OSError as exc:
+        raise FairmarketError(f"cannot copy {source} to {target}: {exc.strerror or exc}") from None
+
+
+SECTIONS: list[Callable[[Results, Path, Path], str]] = [
+    _overview, _results_table,
+    _training_section("Training curves", "training.png", TRAINING_REWARDS, "Economic and total (shaped) reward"),
+    _training_section("Fairness over training", "fairness.png", TRAINING_FAIRNESS,
+                      "Reference FTG, FBS and FPP of the training episode"),
+    _p2p, _prices, _savings, _sensitivity, _critics,
+]

@@ -1,0 +1,210 @@
+"""Run an experiment's jobs here (in order, or in a process pool) or on a Ray cluster; gather one table.
+
+The experiment folder::
+
+    OUT/experiment.json      the config (a rerun with another config is refused)
+    OUT/results/<job>.json   one file per finished job (written by this process, atomically)
+    OUT/runs/<job>/          training runs (checkpoints: an interrupted job resumes)
+    OUT/critic-cache/        one critic memo for every run (per-key locks: a slot is scored once)
+    OUT/results.csv|jsonl    one row per arm × grid point × seed
+    OUT/summary.md           mean ± std over seeds per arm and grid point
+    OUT/critic-compare/      the critic-comparison table, when the config asks for it
+
+A finished job is never run again, so rerunning the same command resumes an interrupted study.
+Results do not depend on the executor or the number of workers: every job is seeded by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from fairmarket_local.common.errors import FairmarketError
+from fairmarket_local.common.io import write_json, write_jsonl, write_text_atomic
+from fairmarket_local.common.progress import progress_bar
+from fairmarket_local.critic.compare import compare_critics
+from fairmarket_local.critic.report import table_csv, write_report
+from fairmarket_local.env.summary import summary_fairness
+from fairmarket_local.experiments.config import ExperimentConfig, load_experiment
+from fairmarket_local.experiments.jobs import Job, expand, run_job
+from fairmarket_local.training.config import load_run_config
+from fairmarket_local.training.evaluate import COLUMNS
+from fairmarket_local.training.replay import recorded_slots
+
+Executor = Literal["local", "ray"]
+
+
+def run_experiment(
+    config: str | Path | ExperimentConfig,
+    out: str | Path,
+    executor: Executor = "local",
+    workers: int = 1,
+    address: str | None = None,
+    force: bool = False,
+    progress: bool = False,
+) -> list[dict[str, Any]]:
+    """Run (or resume) every job of ``config`` in ``out``; returns the results table's rows."""
+    config = config if isinstance(config, ExperimentConfig) else load_experiment(config)
+    out = Path(out)
+    _claim_folder(out, config, force)
+    jobs = expand(config)
+    for job in jobs:  # a typo in an arm fails now, not after an hour of other jobs
+        load_run_config(job.scenario, **job.overrides)
+    todo = [job for job in jobs if not (out / "results" / f"{job.id}.json").is_file()]
+    with progress_bar(len(jobs), f"experiment {config.name}", unit="jobs", enabled=progress) as advance:
+        advance(len(jobs) - len(todo))
+        for result in _execute(todo, out, executor, workers, address):
+            write_json(out / "results" / f"{result['job']['id']}.json", result)
+            advance(1, last=result["job"]["id"])
+    rows = gather(out)
+    if config.critic_compare is not None:
+        _compare_critics(config, out, jobs)
+    return rows
+
+
+def _claim_folder(out: Path, config: ExperimentConfig, force: bool) -> None:
+    """Write ``experiment.json``; an existing folder must hold the same experiment (or ``force``)."""
+    stored = out / "experiment.json"
+    wanted = config.model_dump(mode="json")
+    if stored.is_file():
+        if json.loads(stored.read_text(encoding="utf-8")) == wanted:
+            return
+        if not force:
+            raise FairmarketError(f"{out} holds another experiment; rerun it with its own config to resume,"
+                                  " choose another --out, or pass --force to start over")
+    elif out.exists() and any(out.iterdir()) and not force:
+        raise FairmarketError(f"{out} is not empty and holds no experiment; choose another --out or pass --force")
+    if force and out.exists():
+        shutil.rmtree(out)
+    write_json(stored, wanted)
+
+
+def _execute(jobs: list[Job], out: Path, executor: Executor, workers: int, address: str | None
+             ) -> Iterator[dict[str, Any]]:
+    """Results of ``jobs`` as they finish."""
+    if not jobs:
+        return
+    if executor == "ray":
+        yield from _execute_ray(jobs, out, workers, address)
+    elif workers <= 1:
+        for job in jobs:
+            yield run_job(job, out)
+    else:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_quiet_worker) as pool:
+            futures = [pool.submit(run_job, job, str(out)) for job in jobs]
+            for future in as_completed(futures):
+                yield future.result()
+
+
+def _quiet_worker() -> None:
+    """One core per worker: torch's own threads would fight the other workers."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _execute_ray(jobs: list[Job], out: Path, workers: int, address: str | None) -> Iterator[dict[str, Any]]:
+    """Jobs as Ray tasks (one CPU each); ``address`` joins a running cluster, None starts a local one.
+
+    Workers must see ``out`` at the same path (a shared filesystem on a multi-machine cluster): runs,
+    and the critic cache, are written there by whichever node runs the job.
+    """
+    try:
+        import ray
+    except ImportError:
+        raise FairmarketError("the ray executor needs Ray: pip install -e '.[ray]'") from None
+    started = not ray.is_initialized()
+    if started:
+        options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+                                   "configure_logging": False}
+        if address:
+            ray.init(address=address, **options)
+        else:
+            ray.init(num_cpus=max(workers, 1), **options)
+    try:
+        task = ray.remote(num_cpus=1)(_ray_job)
+        pending = [task.remote(job, str(out.resolve())) for job in jobs]
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            yield ray.get(done[0])
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _ray_job(job: Job, out: str) -> dict[str, Any]:
+    _quiet_worker()
+    return run_job(job, out)
+
+
+def gather(out: Path) -> list[dict[str, Any]]:
+    """The results table from ``OUT/results/*.json``: one row per arm × grid point × seed, in job order."""
+    config = load_experiment_folder(out)
+    rows = []
+    for job in expand(config):
+        path = out / "results" / f"{job.id}.json"
+        if not path.is_file():
+            continue
+        result = json.loads(path.read_text(encoding="utf-8"))
+        for row in result["rows"]:
+            rows.append({"arm": row["arm"], "seed": job.seed, **{k.rsplit(".", 1)[-1]: v for k, v in job.grid.items()},
+                         **{k: row[k] for k in COLUMNS}, "seconds": result["seconds"],
+                         "peak_rss_mb": result["peak_rss_mb"]})
+    if rows:
+        write_text_atomic(out / "results.csv", table_csv(rows))
+        write_jsonl(out / "results.jsonl", rows)
+        write_text_atomic(out / "summary.md", summary_markdown(config, rows))
+    return rows
+
+
+def load_experiment_folder(out: Path) -> ExperimentConfig:
+    """The config an experiment folder was run with."""
+    stored = Path(out) / "experiment.json"
+    if not stored.is_file():
+        raise FairmarketError(f"{out} is not an experiment folder (no experiment.json); run"
+                              " `fairmarket experiment run CONFIG --out DIR` first")
+    return ExperimentConfig.model_validate(json.loads(stored.read_text(encoding="utf-8")))
+
+
+SUMMARY_COLUMNS = ("consumer_cost_vs_grid_only", "p2p_share_of_demand", "market_efficiency",
+                   "gini_household_savings", "utility_net_revenue", "ftg", "fbs", "fpp")
+
+
+def summary_markdown(config: ExperimentConfig, rows: list[dict[str, Any]]) -> str:
+    """Mean ± std over seeds, one line per (grid point, arm)."""
+    grid_keys = [k.rsplit(".", 1)[-1] for k in config.grid]
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((*(row[k] for k in grid_keys), row["arm"]), []).append(row)
+    head = [*grid_keys, "arm", "seeds", *SUMMARY_COLUMNS]
+    lines = [f"# {config.name}: held-out evaluation ({config.eval_episodes} episodes per seed; mean ± std over seeds)",
+             "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for key, members in groups.items():
+        cells = [str(v) for v in key] + [str(len(members))]
+        for column in SUMMARY_COLUMNS:
+            values = np.array([m[column] for m in members], dtype=np.float64)
+            cells.append(f"{values.mean():.3f} ± {values.std():.3f}" if len(values) > 1 else f"{values.mean():.3f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _compare_critics(config: ExperimentConfig, out: Path, jobs: list[Job]) -> None:
+    """Critic comparison on the two-sided slots recorded by the first training run."""
+    spec = config.critic_compare
+    target = out / "critic-compare"
+    if spec is None or (target / "critics.csv").is_file():
+        return
+    first = next((job for job in jobs if job.kind == "train"), None)
+    if first is None:
+        raise FairmarketError("critic_compare needs a training arm (its recorded slots are compared)")
+    slots = [s for s in recorded_slots(out / "runs" / first.id) if s["sellers"] and s["buyers"]][:spec.slots]
+    rows, runs = compare_critics(slots, spec.models, spec.templates, out / "critic-cache", "use",
+                                 invariance_n=min(10, len(slots)), repeat_n=min(5, len(slots)))
+    write_report(target, rows, runs, [summary_fairness(s) for s in slots])
