@@ -32,7 +32,7 @@ from fairmarket_local.critic.cache import CacheMode
 from fairmarket_local.critic.compare import run_critic, summarize
 from fairmarket_local.critic.convert import _write_folder
 from fairmarket_local.critic.distill.generator import generate_slots
-from fairmarket_local.critic.distill.gguf_export import export_gguf
+from fairmarket_local.critic.distill.gguf_export import converter_path, export_gguf
 from fairmarket_local.critic.distill.student import StudentConfig, encode, save_hf, train_student
 from fairmarket_local.critic.factory import make_critic
 from fairmarket_local.critic.paths import fairmarket_home
@@ -90,6 +90,7 @@ def distill(
         if not force:
             raise FairmarketError(f"{folder} is not empty; choose another name/--dir or pass --force")
         shutil.rmtree(folder)
+    converter_path()  # a missing converter must fail before, not after, the training
     base_manifest = get_model(base)
     if base_manifest.backend != "llama_cpp":
         raise FairmarketError(f"the student base must be a GGUF (llama_cpp) model, not {base_manifest.backend}")
