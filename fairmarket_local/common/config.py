@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
+import yaml
 from pydantic import BaseModel, ValidationError
 
 from fairmarket_local.common.errors import ConfigError
@@ -42,3 +44,30 @@ def format_validation_error(exc: ValidationError, section_name: str) -> str:
 def _short_repr(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= _MAX_GOT_CHARS else text[: _MAX_GOT_CHARS - 3] + "..."
+
+
+def yaml_names(folder: Path) -> list[str]:
+    """Names of the ``*.yaml`` files shipped in ``folder``."""
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def read_named_yaml(name_or_path: str | Path, folder: Path, kind: str) -> tuple[Path, dict[str, Any]]:
+    """The mapping in ``folder/<name>.yaml`` (a bare name) or in a YAML file path.
+
+    :raises ConfigError: unknown name (listing the known ones), missing file, invalid YAML, not a mapping.
+    """
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = folder / f"{name_or_path}.yaml"
+        if not path.is_file():
+            raise ConfigError(f"unknown {kind} {name_or_path!r}; known: {', '.join(yaml_names(folder))}")
+    if not path.is_file():
+        raise ConfigError(f"{kind} file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"{path}: not valid YAML ({first})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a {kind} must be a mapping of sections")
+    return path, data

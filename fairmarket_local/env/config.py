@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from fairmarket_local.common.config import validate_section
+from fairmarket_local.common.config import read_named_yaml, validate_section, yaml_names
 from fairmarket_local.common.errors import ConfigError
 from fairmarket_local.market.tariffs import TariffConfig
 from fairmarket_local.profiles.config import CommunityConfig
@@ -64,25 +63,12 @@ class EnvConfig(BaseModel):
 
 def scenario_names() -> list[str]:
     """Names of the scenarios shipped with the package."""
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+    return yaml_names(SCENARIO_DIR)
 
 
 def read_scenario(name_or_path: str | Path) -> dict[str, Any]:
     """The raw scenario dict from a shipped name or a YAML file path (one-line errors)."""
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = SCENARIO_DIR / f"{name_or_path}.yaml"
-        if not path.is_file():
-            raise ConfigError(f"unknown scenario {name_or_path!r}; known: {', '.join(scenario_names())}")
-    if not path.is_file():
-        raise ConfigError(f"scenario file not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"{path}: not valid YAML ({first})") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: a scenario must be a mapping of sections")
+    path, data = read_named_yaml(name_or_path, SCENARIO_DIR, "scenario")
     unknown = sorted(set(data) - KNOWN_SECTIONS)
     if unknown:
         raise ConfigError(f"{path}: unknown section {unknown[0]!r}; known: {', '.join(sorted(KNOWN_SECTIONS))}")

@@ -20,12 +20,10 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fairmarket_local.baselines.policies import POLICIES
-from fairmarket_local.common.config import validate_section
-from fairmarket_local.common.errors import ConfigError
+from fairmarket_local.common.config import read_named_yaml, validate_section, yaml_names
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 
@@ -95,23 +93,11 @@ class ExperimentConfig(BaseModel):
 
 
 def experiment_names() -> list[str]:
-    return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+    return yaml_names(CONFIG_DIR)
 
 
 def load_experiment(name_or_path: str | Path) -> ExperimentConfig:
     """A shipped experiment by name, or a YAML file; one-line errors."""
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = CONFIG_DIR / f"{name_or_path}.yaml"
-        if not path.is_file():
-            raise ConfigError(f"unknown experiment {name_or_path!r}; known: {', '.join(experiment_names())}")
-    if not path.is_file():
-        raise ConfigError(f"experiment file not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid YAML ({str(exc).strip().splitlines()[0]})") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: an experiment must be a mapping")
+    path, data = read_named_yaml(name_or_path, CONFIG_DIR, "experiment")
     data.setdefault("name", path.stem)
     return validate_section(ExperimentConfig, data, f"experiment {path.name}")
