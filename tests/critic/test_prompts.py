@@ -2,7 +2,8 @@ import pytest
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic.prompts import available_templates, load_template, parse_template
-from fairmarket_local.critic.slot_text import render_indicators, render_slot
+from fairmarket_local.critic.slot_text import render_indicators, render_slot, render_slot_brief, render_totals
+from tests.critic.critic_helpers import SLOTS
 
 
 def test_shipped_templates_are_found():
@@ -35,6 +36,24 @@ def test_slot_text_is_compact_and_complete(slots):
     assert "S=4 D=3 E=1.5" in render_indicators(slots[4])
 
 
+def test_brief_slot_text_and_totals(slots):
+    text = render_slot_brief(slots[4])
+    assert "sellers surplus/sold kWh: S1 3/1" in text and "trades kWh@c: S1>B1 1@16 S2>B2 0.5@12.5" in text
+    assert len(text) < len(render_slot(slots[4]))
+    assert "trades kWh@c: none" in render_slot_brief(slots[3])
+    assert render_totals(slots[4]).startswith("totals: surplus 4, deficit 3, traded 1.5 kWh; mid price")
+
+
+def test_compact_and_student_templates():
+    assert {"compact.v1", "student.v1"} <= set(available_templates())
+    compact = load_template("compact").messages(SLOTS[1])[1]["content"]
+    assert "computed: ftg" in compact and "sellers surplus/sold kWh" in compact
+    student = load_template("student").messages(SLOTS[1])[1]["content"]
+    assert "computed" not in student and "totals: surplus" in student
+    brief_only = parse_template("b.v1", b"[system]\nA\n[user]\n{slot_brief}\n", "b")
+    assert brief_only.messages(SLOTS[1])[1]["content"] == render_slot_brief(SLOTS[1])
+
+
 def test_template_hash_changes_with_content():
     a = parse_template("t.v1", b"[system]\nA\n[user]\n{slot}\n", "a")
     b = parse_template("t.v1", b"[system]\nB\n[user]\n{slot}\n", "b")
@@ -43,7 +62,7 @@ def test_template_hash_changes_with_content():
 
 @pytest.mark.parametrize("data, message", [
     (b"[user]\n{slot}\n", "needs a [system] section"),
-    (b"[system]\nA\n[user]\nno placeholder\n", "must contain {slot}"),
+    (b"[system]\nA\n[user]\nno placeholder\n", "must contain {slot} or {slot_brief}"),
     (b"[system]\nA {slot}\n[user]\n{slot}\n", "placeholders must come last"),
     (b"[system]\nA\n[user]\n{slot}\n" + b"static text after the slot data. " * 4, "placeholders must come last"),
     (b"colour: red\n[system]\nA\n[user]\n{slot}\n", "unknown header line"),
