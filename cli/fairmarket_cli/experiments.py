@@ -39,6 +39,9 @@ def _run(config: str, out: Path, executor: ExecutorName, workers: int, address: 
         for row in rows:
             typer.echo(json.dumps(row))
         return
+    if not rows:
+        typer.echo("no finished jobs yet", err=True)
+        return
     typer.echo((out / "summary.md").read_text(encoding="utf-8"))
     typer.echo(f"wrote {out}/results.csv, summary.md; `fairmarket report {out}` makes the HTML report", err=True)
 

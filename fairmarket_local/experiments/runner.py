@@ -83,7 +83,8 @@ def _claim_folder(out: Path, config: ExperimentConfig, force: bool) -> None:
         raise FairmarketError(f"{out} is not empty and holds no experiment; choose another --out or pass --force")
     if force and out.exists():
         shutil.rmtree(out)
-    write_json(stored, wanted)
+    # keys keep their order: the grid's key order names the jobs
+    write_text_atomic(stored, json.dumps(wanted, indent=2) + "\n")
 
 
 def _execute(jobs: list[Job], out: Path, executor: Executor, workers: int, address: str | None

@@ -117,3 +117,14 @@ def test_a_real_ray_cluster_on_loopback_gives_the_same_table(study, tmp_path: Pa
     assert _stable(got) == _stable(rows)
     stored = json.loads((tmp_path / "ray" / "experiment.json").read_text())
     assert stored == load_experiment(TINY).model_dump(mode="json")
+
+
+def test_grid_key_order_survives_the_stored_config(tmp_path: Path) -> None:
+    config = tmp_path / "two_keys.yaml"
+    config.write_text(TINY.read_text().replace("seeds: [0, 1]", "seeds: [0]").replace(
+        "  community.pv_scale: [0.8, 1.2]", "  community.pv_scale: [1.2]\n  community.demand_scale: [0.9]").replace(
+        "  - {name: ippo-rule, overrides: {}}\n", "").replace(
+        "  - {name: ippo-no-fairness, overrides: {training.shaping.lambda_max: 0.0}}\n", ""))
+    rows = run_experiment(config, tmp_path / "out")
+    assert len(rows) == 1 and rows[0]["pv_scale"] == 1.2 and rows[0]["demand_scale"] == 0.9
+    assert gather(tmp_path / "out") == rows
