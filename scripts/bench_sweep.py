@@ -1,6 +1,6 @@
 """Benchmark the experiment executors: one sweep of 8 training runs with 1 vs 2 workers, side by side.
 
-    python scripts/bench_sweep.py [--runs 8] [--episodes 6] [--ray] [--json]
+    python scripts/bench_sweep.py [--runs 8] [--episodes 40] [--ray] [--json]
 
 Each run trains the ``pilot`` scenario (rule critic) with its own seed and is evaluated on held-out
 days; the same jobs go through ``run_experiment`` with ``workers=1`` (in this process), ``workers=2``
@@ -38,7 +38,7 @@ def timed(config: ExperimentConfig, out: Path, **executor) -> tuple[float, list[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=8)
-    parser.add_argument("--episodes", type=int, default=6)
+    parser.add_argument("--episodes", type=int, default=40)
     parser.add_argument("--ray", action="store_true", help="also time a local Ray instance with 2 CPUs")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

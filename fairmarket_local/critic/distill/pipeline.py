@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -118,6 +119,8 @@ def distill(
         log = train_student(model, examples, config, on_snapshot=snapshot, advance=advance)
     files = _export(model, tokenizer, folder / "hf", {t: folder / f"{name}-{t}.gguf" for t in ("f16", "q8_0")})
     shutil.rmtree(folder / "hf")
+    del model, tokenizer, examples  # the evaluation loads the GGUF: give the training memory back first
+    gc.collect()
     info = {
         "teacher": teacher, "teacher_template": teacher_template, "base": base, "base_sha256": base_manifest.sha256,
         "student_template": template.id, "seed": config.seed, "train_slots": len(train_set),
