@@ -44,7 +44,7 @@ def main() -> int:
 def _download(folder: Path) -> Path:
     wanted = f"llama-cpp-python=={version('llama-cpp-python')}"
     subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-                    "--no-build-isolation", wanted, "-d", str(folder)], check=True)
+                    wanted, "-d", str(folder)], check=True)
     return next(folder.glob("llama_cpp_python-*.tar.gz"))
 
 
