@@ -99,11 +99,14 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_a_real_ray_cluster_on_loopback_gives_the_same_table(study, tmp_path: Path) -> None:
+def test_a_real_ray_cluster_on_loopback_gives_the_same_table(study, tmp_path: Path, monkeypatch) -> None:
     pytest.importorskip("ray")
     _, rows = study
     port = _free_port()
     ray_bin = Path(sys.executable).with_name("ray")
+    # A private HOME: Ray keeps state in ~/.ray (an auth token an earlier local instance left there
+    # makes a fresh cluster refuse the driver).
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
     temp = Path("/tmp") / f"ray-{port}"  # Ray's socket paths must stay short
     start = [str(ray_bin), "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2",
