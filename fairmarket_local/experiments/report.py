@@ -236,22 +236,24 @@ def _p2p(results: Results, out: Path, target: Path) -> str:
     return _section("P2P share of demand", over_training, held_out)
 
 
+def _pooled(results: Results, target: Path, title: str, key: str, what: str, png: str, caption: str,
+            draw: Callable[..., None]) -> str:
+    """A section over the held-out rows' ``key`` (seeds and grid points pooled), or a note without it."""
+    if not any(r[key] for r in results.rows):
+        return _section(title, _note(f"The results hold no {what} (older results)."))
+    return _section(title, _plot(target, png, caption, lambda p: draw(p, results.rows, results.arms, results.colors)))
+
+
 def _prices(results: Results, out: Path, target: Path) -> str:
-    if not any(r["price_histogram"] for r in results.rows):
-        return _section("Price distributions", _note("The results hold no price histograms (older results)."))
-    return _section("Price distributions", _plot(
-        target, "prices.png", "Held-out P2P trade prices, placed between the slot's feed-in tariff (0) and retail"
-        " price (1); share of traded kWh per bin, seeds and grid points pooled.",
-        lambda p: plots.price_histograms(p, results.rows, results.arms, results.colors)))
+    return _pooled(results, target, "Price distributions", "price_histogram", "price histograms", "prices.png",
+                   "Held-out P2P trade prices, placed between the slot's feed-in tariff (0) and retail price (1);"
+                   " share of traded kWh per bin, seeds and grid points pooled.", plots.price_histograms)
 
 
 def _savings(results: Results, out: Path, target: Path) -> str:
-    if not any(r["household_savings"] for r in results.rows):
-        return _section("Per-household savings", _note("The results hold no per-household savings (older results)."))
-    return _section("Per-household savings", _plot(
-        target, "savings.png", "Held-out saving of each household vs grid-only ($, mean per episode); one box per"
-        " arm over households × seeds × grid points.",
-        lambda p: plots.savings_boxes(p, results.rows, results.arms, results.colors)))
+    return _pooled(results, target, "Per-household savings", "household_savings", "per-household savings",
+                   "savings.png", "Held-out saving of each household vs grid-only ($, mean per episode); one box"
+                   " per arm over households × seeds × grid points.", plots.savings_boxes)
 
 
 def _sensitivity(results: Results, out: Path, target: Path) -> str:
