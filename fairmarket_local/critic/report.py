@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 
-from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_text_atomic
 from fairmarket_local.common.plotting import pyplot, save_figure
 from fairmarket_local.critic.compare import SCORES, CriticRun

@@ -3,4 +3,4 @@
 from fairmarket_local.experiments.config import ExperimentConfig, load_experiment
 from fairmarket_local.experiments.runner import gather, run_experiment
 
-__all__ = ["ExperimentConfig", "load_experiment", "run_experiment", "gather"]
+__all__ = ["ExperimentConfig", "gather", "load_experiment", "run_experiment"]

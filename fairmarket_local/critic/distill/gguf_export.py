@@ -32,7 +32,7 @@ def export_gguf(hf_folder: Path, out_file: Path, outtype: str = "q8_0") -> Path:
     env = {**os.environ, **apply_offline_guards()}
     done = subprocess.run(
         [sys.executable, str(converter), str(hf_folder), "--outfile", str(partial), "--outtype", outtype],
-        capture_output=True, text=True, env=env,
+        capture_output=True, text=True, env=env, check=False,
     )
     if done.returncode != 0:
         partial.unlink(missing_ok=True)

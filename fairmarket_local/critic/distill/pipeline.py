@@ -37,7 +37,7 @@ from fairmarket_local.critic.distill.gguf_export import converter_path, export_g
 from fairmarket_local.critic.distill.student import StudentConfig, encode, save_hf, train_student
 from fairmarket_local.critic.factory import make_critic
 from fairmarket_local.critic.paths import fairmarket_home
-from fairmarket_local.critic.prompts import load_template
+from fairmarket_local.critic.prompts import PromptTemplate, load_template
 from fairmarket_local.critic.registry import (
     ModelManifest,
     WeightsSource,
@@ -77,7 +77,7 @@ def distill(
     base: str = "smollm2-135m",
     student_template: str = "student",
     heldout: int = 200,
-    config: StudentConfig = StudentConfig(),
+    config: StudentConfig | None = None,
     folder: Path | None = None,
     cache_dir: Path | None = None,
     cache_mode: CacheMode = "use",
@@ -85,6 +85,7 @@ def distill(
     progress: bool = False,
 ) -> DistillResult:
     """Distil ``teacher`` into ``base`` and register the result as model ``name``."""
+    config = config or StudentConfig()
     refuse_taken_id(name, force)
     folder = Path(folder or fairmarket_home() / "distilled" / name).expanduser().resolve()
     if folder.exists() and any(folder.iterdir()):
@@ -105,21 +106,9 @@ def distill(
     write_jsonl(folder / "heldout.jsonl", [dict(s, label=lb.values()) for s, lb in zip(held, held_labels)])
     data_sha256 = content_hash([[s, lb.values()] for s, lb in zip(train_set, train_labels)])
 
-    model, tokenizer = _load_base(base_manifest)
-    examples = encode(tokenizer, template, train_set, train_labels, base_manifest.system_role)
-    snapshots: list[tuple[float, int, Path]] = []
-
-    def snapshot(minutes: float, step: int) -> None:
-        if minutes in config.snapshot_minutes:
-            path = folder / "snapshots" / f"{minutes:g}min-q8_0.gguf"
-            _export(model, tokenizer, folder / "snapshots" / "hf", {"q8_0": path})
-            snapshots.append((minutes, step, path))
-
-    with progress_bar(int(60 * config.budget_minutes), f"training {name}", unit="s", enabled=progress) as advance:
-        log = train_student(model, examples, config, on_snapshot=snapshot, advance=advance)
-    files = _export(model, tokenizer, folder / "hf", {t: folder / f"{name}-{t}.gguf" for t in ("f16", "q8_0")})
-    shutil.rmtree(folder / "hf")
-    del model, tokenizer, examples  # the evaluation loads the GGUF: give the training memory back first
+    # the training model lives only inside train_and_export: its memory is back before the evaluation
+    files, log, snapshots = train_and_export(name, base_manifest, template, train_set, train_labels, config, folder,
+                                             progress)
     gc.collect()
     info = {
         "teacher": teacher, "teacher_template": teacher_template, "base": base, "base_sha256": base_manifest.sha256,
@@ -138,6 +127,27 @@ def distill(
     manifest = _register(name, base_manifest, files["q8_0"], template.id, info, force=True)
     _write_tables(folder, rows, curve, log["losses"], info)
     return DistillResult(manifest, folder, rows, curve, info)
+
+
+def train_and_export(name: str, base: ModelManifest, template: PromptTemplate, slots: list[dict],
+                     labels: list[FairnessScores], config: StudentConfig, folder: Path, progress: bool,
+                     ) -> tuple[dict[str, Path], dict[str, Any], list[tuple[float, int, Path]]]:
+    """Fine-tune ``base`` on (slot, label) pairs; GGUF files by type, the training log, and the snapshots."""
+    model, tokenizer = _load_base(base)
+    examples = encode(tokenizer, template, slots, labels, base.system_role)
+    snapshots: list[tuple[float, int, Path]] = []
+
+    def snapshot(minutes: float, step: int) -> None:
+        if minutes in config.snapshot_minutes:
+            path = folder / "snapshots" / f"{minutes:g}min-q8_0.gguf"
+            _export(model, tokenizer, folder / "snapshots" / "hf", {"q8_0": path})
+            snapshots.append((minutes, step, path))
+
+    with progress_bar(int(60 * config.budget_minutes), f"training {name}", unit="s", enabled=progress) as advance:
+        log = train_student(model, examples, config, on_snapshot=snapshot, advance=advance)
+    files = _export(model, tokenizer, folder / "hf", {t: folder / f"{name}-{t}.gguf" for t in ("f16", "q8_0")})
+    shutil.rmtree(folder / "hf")
+    return files, log, snapshots
 
 
 def collect_slots(slots: Path | None, generate: int, seed: int) -> list[dict[str, Any]]:
@@ -164,15 +174,15 @@ def teacher_labels(summaries: list[dict[str, Any]], teacher: str, template: str 
                    cache_mode: CacheMode, progress: bool) -> tuple[list[dict], list[FairnessScores], int]:
     """The teacher's scores through the critic cache; slots where the teacher fell back are dropped."""
     kept, labels = [], []
-    with make_critic(teacher, template=template, cache_dir=cache_dir, cache_mode=cache_mode) as critic:
-        with progress_bar(len(summaries), f"labels from {teacher}", unit="slots", enabled=progress) as advance:
-            for start in range(0, len(summaries), 64):
-                chunk = summaries[start:start + 64]
-                for summary, scores in zip(chunk, critic.score(chunk)):
-                    if scores.source != "fallback":
-                        kept.append(summary)
-                        labels.append(scores)
-                advance(len(chunk))
+    with make_critic(teacher, template=template, cache_dir=cache_dir, cache_mode=cache_mode) as critic, \
+            progress_bar(len(summaries), f"labels from {teacher}", unit="slots", enabled=progress) as advance:
+        for start in range(0, len(summaries), 64):
+            chunk = summaries[start:start + 64]
+            for summary, scores in zip(chunk, critic.score(chunk)):
+                if scores.source != "fallback":
+                    kept.append(summary)
+                    labels.append(scores)
+            advance(len(chunk))
     return kept, labels, len(summaries) - len(kept)
 
 
