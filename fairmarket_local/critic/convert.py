@@ -44,7 +44,7 @@ def convert_model(model_id: str, out: Path, backend: str = "vllm", new_id: str |
     gguf = verified_weights(source)
     if gguf.is_dir():
         raise FairmarketError(f"model {model_id!r} is a folder already ({gguf})")
-    _write_folder(gguf, out)
+    write_hf_folder(gguf, out)
     return save_user_manifest({
         "id": new_id, "backend": backend, "description": f"{model_id} as bf16 safetensors (converted from {gguf.name})",
         "weights": {"folder": str(out)}, "sha256": weights_sha256(out),
@@ -55,7 +55,7 @@ def convert_model(model_id: str, out: Path, backend: str = "vllm", new_id: str |
     })
 
 
-def _write_folder(gguf: Path, out: Path) -> None:
+def write_hf_folder(gguf: Path, out: Path) -> None:
     """Dequantise ``gguf`` to bf16 and save model + tokenizer into ``out`` (replaced only when complete)."""
     try:
         import torch

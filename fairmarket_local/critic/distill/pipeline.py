@@ -31,7 +31,7 @@ from fairmarket_local.common.plotting import pyplot, save_figure
 from fairmarket_local.common.progress import progress_bar
 from fairmarket_local.critic.cache import CacheMode
 from fairmarket_local.critic.compare import run_critic, summarize
-from fairmarket_local.critic.convert import _write_folder
+from fairmarket_local.critic.convert import write_hf_folder
 from fairmarket_local.critic.distill.generator import generate_slots
 from fairmarket_local.critic.distill.gguf_export import converter_path, export_gguf
 from fairmarket_local.critic.distill.student import StudentConfig, encode, save_hf, train_student
@@ -213,7 +213,7 @@ def _load_base(manifest: ModelManifest) -> tuple[Any, Any]:
         raise FairmarketError(f"distillation needs {exc.name}: pip install -e '.[transformers]'") from None
     hf = fairmarket_home() / "distill-bases" / manifest.sha256[:16]  # type: ignore[index]
     if not (hf / "config.json").is_file():
-        _write_folder(verified_weights(manifest), hf)
+        write_hf_folder(verified_weights(manifest), hf)
     model = AutoModelForCausalLM.from_pretrained(hf, dtype=torch.float32)
     return model, AutoTokenizer.from_pretrained(hf)
 
