@@ -1,8 +1,8 @@
 """Versioned prompt templates (``prompts/<id>.v<N>.txt``) and the chat messages they render.
 
 A template file is optional ``key: value`` header lines, then ``[system]`` and ``[user]`` sections.
-The user section holds ``{slot}`` or ``{slot_brief}`` (optionally ``{totals}``, and for evidence-based
-templates ``{indicators}``) at its end:
+The user section holds ``{slot}``, ``{slot_brief}`` or ``{slot_relative}`` (optionally ``{totals}``, and
+for evidence-based templates ``{indicators}``) at its end:
 everything before the first placeholder is identical for every slot, so back-ends reuse its KV cache.
 Lookup order: a path, ``$FAIRMARKET_HOME/prompts`` (user overrides), then the shipped ``prompts/``.
 """
@@ -17,9 +17,16 @@ from typing import Any
 from fairmarket_local.common.canonical import sha256_hex
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic.paths import REPO_ROOT, fairmarket_home
-from fairmarket_local.critic.slot_text import render_indicators, render_slot, render_slot_brief, render_totals
+from fairmarket_local.critic.slot_text import (
+    render_indicators,
+    render_slot,
+    render_slot_brief,
+    render_slot_relative,
+    render_totals,
+)
 
-PLACEHOLDERS = ("{slot}", "{slot_brief}", "{totals}", "{indicators}")
+SLOT_PLACEHOLDERS = ("{slot}", "{slot_brief}", "{slot_relative}")
+PLACEHOLDERS = ("{slot}", "{slot_brief}", "{slot_relative}", "{totals}", "{indicators}")
 _FILE_NAME = re.compile(r"^(?P<name>[A-Za-z0-9_-]+)\.v(?P<version>\d+)\.txt$")
 _SECTION = re.compile(r"^\[(system|user)\]\s*$", re.MULTILINE)
 
@@ -40,6 +47,8 @@ class PromptTemplate:
         user = self.user.replace("{slot}", render_slot(summary)) if "{slot}" in self.user else self.user
         if "{slot_brief}" in user:
             user = user.replace("{slot_brief}", render_slot_brief(summary))
+        if "{slot_relative}" in user:
+            user = user.replace("{slot_relative}", render_slot_relative(summary))
         if "{totals}" in user:
             user = user.replace("{totals}", render_totals(summary))
         if "{indicators}" in user:
@@ -95,8 +104,8 @@ def parse_template(template_id: str, data: bytes, origin: str) -> PromptTemplate
         raise FairmarketError(f"{origin}: a template needs a [system] section, then a [user] section")
     header = _parse_header(parts[0], origin)
     system, user = parts[2].strip(), parts[4].strip()
-    if "{slot}" not in user and "{slot_brief}" not in user:
-        raise FairmarketError(f"{origin}: the [user] section must contain {{slot}} or {{slot_brief}}")
+    if not any(p in user for p in SLOT_PLACEHOLDERS):
+        raise FairmarketError(f"{origin}: the [user] section must contain {{slot}}, {{slot_brief}} or {{slot_relative}}")
     first = min(user.index(p) for p in PLACEHOLDERS if p in user)
     if any(p in system for p in PLACEHOLDERS) or _has_static_text_after(user[first:]):
         raise FairmarketError(f"{origin}: placeholders must come last (static text first, slot data last)")

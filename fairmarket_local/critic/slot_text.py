@@ -56,6 +56,27 @@ def render_slot_brief(summary: dict[str, Any]) -> str:
     ])
 
 
+def render_slot_relative(summary: dict[str, Any]) -> str:
+    """The slot for a distilled student: what each party did out of what it could, trade prices as cents
+    off the mid price (the spread's half-width beside it) and the energy totals — a lossless re-encoding
+    of the scored facts in which no score needs more than one division."""
+    sellers = " ".join(f"{s['id']} {_num(s['p2p_kwh'], 2)}/{_num(s['surplus_kwh'], 2)}" for s in summary["sellers"])
+    buyers = " ".join(f"{b['id']} {_num(b['p2p_kwh'], 2)}/{_num(b['deficit_kwh'], 2)}" for b in summary["buyers"])
+    mid = (summary["retail"] + summary["feed_in"]) / 2.0
+    trades = " ".join(f"{t['seller']}>{t['buyer']} {_num(t['kwh'], 2)}@{100 * (t['price'] - mid):+.1f}"
+                      for t in summary["trades"])
+    surplus = sum(s["surplus_kwh"] for s in summary["sellers"])
+    deficit = sum(b["deficit_kwh"] for b in summary["buyers"])
+    volume = sum(t["kwh"] for t in summary["trades"])
+    return "\n".join([
+        f"{summary['hour']:02d}h; mid {_num(100 * mid, 1)} c, spread ±{_num(50 * (summary['retail'] - summary['feed_in']), 1)} c",
+        f"sellers sold/surplus kWh: {sellers or 'none'}",
+        f"buyers bought/deficit kWh: {buyers or 'none'}",
+        f"trades kWh@c off mid: {trades or 'none'}",
+        f"totals: surplus {_num(surplus, 2)}, deficit {_num(deficit, 2)}, traded {_num(volume, 2)} kWh",
+    ])
+
+
 def render_totals(summary: dict[str, Any]) -> str:
     """Plain totals of a slot (no score): what a small model would otherwise have to add up itself."""
     surplus = sum(s["surplus_kwh"] for s in summary["sellers"])

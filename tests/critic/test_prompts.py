@@ -2,7 +2,13 @@ import pytest
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic.prompts import available_templates, load_template, parse_template
-from fairmarket_local.critic.slot_text import render_indicators, render_slot, render_slot_brief, render_totals
+from fairmarket_local.critic.slot_text import (
+    render_indicators,
+    render_slot,
+    render_slot_brief,
+    render_slot_relative,
+    render_totals,
+)
 from tests.critic.critic_helpers import SLOTS
 
 
@@ -44,12 +50,23 @@ def test_brief_slot_text_and_totals(slots):
     assert render_totals(slots[4]).startswith("totals: surplus 4, deficit 3, traded 1.5 kWh; mid price")
 
 
+def test_relative_slot_text_shows_done_out_of_possible_and_prices_off_mid(slots):
+    slot = slots[4]
+    mid = 100 * (slot["retail"] + slot["feed_in"]) / 2
+    text = render_slot_relative(slot)
+    assert "sellers sold/surplus kWh: S1 1/3" in text
+    assert f"S1>B1 1@{16 - mid:+.1f} S2>B2 0.5@{12.5 - mid:+.1f}" in text
+    assert text.endswith("totals: surplus 4, deficit 3, traded 1.5 kWh")
+    assert "trades kWh@c off mid: none" in render_slot_relative(slots[3])
+
+
 def test_compact_and_student_templates():
-    assert {"compact.v1", "student.v1"} <= set(available_templates())
+    assert {"compact.v1", "student.v1", "student.v2"} <= set(available_templates())
     compact = load_template("compact").messages(SLOTS[1])[1]["content"]
     assert "computed: ftg" in compact and "sellers surplus/sold kWh" in compact
     student = load_template("student").messages(SLOTS[1])[1]["content"]
-    assert "computed" not in student and "totals: surplus" in student
+    assert load_template("student").id == "student.v2" and student == render_slot_relative(SLOTS[1])
+    assert "totals: surplus" in load_template("student.v1").messages(SLOTS[1])[1]["content"]
     brief_only = parse_template("b.v1", b"[system]\nA\n[user]\n{slot_brief}\n", "b")
     assert brief_only.messages(SLOTS[1])[1]["content"] == render_slot_brief(SLOTS[1])
 
@@ -62,7 +79,7 @@ def test_template_hash_changes_with_content():
 
 @pytest.mark.parametrize("data, message", [
     (b"[user]\n{slot}\n", "needs a [system] section"),
-    (b"[system]\nA\n[user]\nno placeholder\n", "must contain {slot} or {slot_brief}"),
+    (b"[system]\nA\n[user]\nno placeholder\n", "must contain {slot}, {slot_brief} or {slot_relative}"),
     (b"[system]\nA {slot}\n[user]\n{slot}\n", "placeholders must come last"),
     (b"[system]\nA\n[user]\n{slot}\n" + b"static text after the slot data. " * 4, "placeholders must come last"),
     (b"colour: red\n[system]\nA\n[user]\n{slot}\n", "unknown header line"),
