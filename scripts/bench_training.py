@@ -5,15 +5,18 @@
     python scripts/bench_training.py --no-llm   # skip the LLM critic comparison
 
 Part 1 trains ``community``-shaped markets (2-day episodes as in ``pilot``, rule critic) with independent, role and
-shared groups at 10, 50 and 200 households; one warm-up episode, then the mean of the next ones,
-whole loop (env, policies, critic, PPO updates). Part 2 trains the ``pilot`` scenario for the same
-episodes three times, side by side: rule critic, embedded LLM critic with a cold cache, and the same
-LLM run replayed from its cache (no model loaded).
+shared groups at 10, 50 and 200 households — and shared groups once more with one minibatch per PPO epoch
+(``training.ppo.batch_size`` above the rollout: the knob that trades gradient steps for speed); one warm-up
+episode, then the mean of the next ones, whole loop (env, policies, critic, PPO updates). Part 2 trains the
+``pilot`` scenario for the same episodes three times, side by side: rule critic, an LLM critic (``--critic``,
+the embedded SmolLM2 by default) with a cold cache, and the same LLM run replayed from its cache (no model
+loaded).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -31,7 +34,8 @@ from fairmarket_local.training.replay import replay
 from fairmarket_local.training.trainer import Trainer
 
 SIZES = (10, 50, 200)
-MODES = ("independent", "role", "shared")
+MODES = ("independent", "role", "shared", "shared, full batch")
+FULL_BATCH = 1_000_000  # above any rollout: one minibatch per epoch
 
 
 def bench_loop(sizes: Sequence[int] = SIZES, modes: Sequence[str] = MODES, episodes: int = 2) -> list[dict]:
@@ -39,8 +43,10 @@ def bench_loop(sizes: Sequence[int] = SIZES, modes: Sequence[str] = MODES, episo
     for mode in modes:
         for n in sizes:
             cfg = load_run_config("community", **{"community.n_households": n, "community.n_days": 2,
-                                                  "training.groups": mode, "training.episodes": episodes + 1,
-                                                  "critic.model": "rule"})
+                                                  "training.groups": mode.split(",")[0],
+                                                  "training.episodes": episodes + 1, "critic.model": "rule",
+                                                  **({"training.ppo.batch_size": FULL_BATCH}
+                                                     if mode.endswith("full batch") else {})})
             trainer = Trainer(cfg, RuleCritic())
             trainer.run_episode()  # warm-up: JIT, allocations
             start = time.perf_counter()
@@ -51,22 +57,25 @@ def bench_loop(sizes: Sequence[int] = SIZES, modes: Sequence[str] = MODES, episo
                      for k in ("env", "policy", "critic", "update")}
             rows.append({"groups": mode, "households": n, "episode_s": seconds,
                          "agent_steps_per_s": n * trainer.core.episode_slots / seconds, **times})
+            del trainer
+            gc.collect()  # the previous trainer's objects would otherwise slow the next one's garbage collections
     return rows
 
 
-def bench_critic_cost(episodes: int = 2, workers: int = 2) -> dict:
+def bench_critic_cost(episodes: int = 2, workers: int = 2, critic: str | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         common = {"training.episodes": episodes, "critic.workers": workers}
+        train("pilot", out=Path(tmp) / "warm-up", **{"training.episodes": 1, "critic.model": "rule"})
         t = time.perf_counter()
         train("pilot", out=Path(tmp) / "rule", **common, **{"critic.model": "rule"})
         rule_s = time.perf_counter() - t
         t = time.perf_counter()
-        llm = train("pilot", out=Path(tmp) / "llm", **common)
+        llm = train("pilot", out=Path(tmp) / "llm", **common, **({"critic.model": critic} if critic else {}))
         llm_s = time.perf_counter() - t
         t = time.perf_counter()
         report = replay(Path(tmp) / "llm")
         replay_s = time.perf_counter() - t
-    return {"episodes": episodes, "workers": workers, "rule_s": rule_s, "llm_cold_s": llm_s, "replay_s": replay_s,
+    return {"critic": critic or load_run_config("pilot").critic.model, "episodes": episodes, "workers": workers, "rule_s": rule_s, "llm_cold_s": llm_s, "replay_s": replay_s,
             "llm_over_rule": llm_s / rule_s, "replay_over_rule": replay_s / rule_s,
             "llm_calls": llm.results["critic_cache_misses"], "replay_identical": report["identical"]}
 
@@ -86,10 +95,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--no-llm", action="store_true", help="skip the LLM critic comparison")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--critic", help="the LLM critic of part 2 (a model id; default: the pilot's)")
+    parser.add_argument("--critic-episodes", type=int, default=2, help="episodes of each part-2 run")
+    parser.add_argument("--no-loop", action="store_true", help="skip part 1")
     args = parser.parse_args(argv)
-    result = {"machine": machine(), "loop": bench_loop(args.sizes)}
+    result = {"machine": machine(), "loop": [] if args.no_loop else bench_loop(args.sizes)}
     if not args.no_llm:
-        result["critic"] = bench_critic_cost()
+        result["critic"] = bench_critic_cost(args.critic_episodes, critic=args.critic)
     if args.json:
         print(json.dumps(result, indent=2))
         return
@@ -99,15 +111,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     console = Console()
     console.print(", ".join(f"{k}: {v}" for k, v in result["machine"].items()))
     table = Table(title="Training loop, rule critic (per episode of 48 slots)")
-    for col in ("groups", "households", "agent-steps/s", "episode", "env", "policy", "update"):
+    for col in ("groups", "households", "agent-steps/s", "episode", "env", "policy", "critic", "update"):
         table.add_column(col, justify="right")
     for r in result["loop"]:
         table.add_row(r["groups"], str(r["households"]), f"{r['agent_steps_per_s']:,.0f}", f"{r['episode_s']:.3f} s",
-                      f"{r['env']:.3f} s", f"{r['policy']:.3f} s", f"{r['update']:.3f} s")
+                      *(f"{r[k]:.3f} s" for k in ("env", "policy", "critic", "update")))
     console.print(table)
     if "critic" in result:
         c = result["critic"]
-        table = Table(title=f"pilot, {c['episodes']} episodes: critic cost ({c['llm_calls']} LLM calls, {c['workers']} workers)")
+        table = Table(title=f"pilot, {c['episodes']} episodes: critic cost of {c['critic']} ({c['llm_calls']} LLM calls,"
+                            f" {c['workers']} workers)")
         for col in ("rule critic", "LLM, cold cache", "LLM replay (cache)", "LLM / rule", "replay / rule", "replay identical"):
             table.add_column(col, justify="right")
         table.add_row(f"{c['rule_s']:.1f} s", f"{c['llm_cold_s']:.1f} s", f"{c['replay_s']:.1f} s",

@@ -57,24 +57,31 @@ def render_slot_brief(summary: dict[str, Any]) -> str:
 
 
 def render_slot_relative(summary: dict[str, Any]) -> str:
-    """The slot for a distilled student: what each party did out of what it could, trade prices as cents
-    off the mid price (the spread's half-width beside it) and the energy totals — a lossless re-encoding
-    of the scored facts in which no score needs more than one division."""
+    """The slot for a distilled student: what each party did out of what it could, each trade's price as
+    its place in the tariff band (% of the half-spread above or below the mid price: +100 % is retail,
+    -100 % feed-in) and the energy totals — the scored facts arranged so that no score needs a division
+    the model would have to learn."""
     sellers = " ".join(f"{s['id']} {_num(s['p2p_kwh'], 2)}/{_num(s['surplus_kwh'], 2)}" for s in summary["sellers"])
     buyers = " ".join(f"{b['id']} {_num(b['p2p_kwh'], 2)}/{_num(b['deficit_kwh'], 2)}" for b in summary["buyers"])
     mid = (summary["retail"] + summary["feed_in"]) / 2.0
-    trades = " ".join(f"{t['seller']}>{t['buyer']} {_num(t['kwh'], 2)}@{100 * (t['price'] - mid):+.1f}"
+    half = (summary["retail"] - summary["feed_in"]) / 2.0
+    trades = " ".join(f"{t['seller']}>{t['buyer']} {_num(t['kwh'], 2)}@{_band(t['price'], mid, half)}"
                       for t in summary["trades"])
     surplus = sum(s["surplus_kwh"] for s in summary["sellers"])
     deficit = sum(b["deficit_kwh"] for b in summary["buyers"])
     volume = sum(t["kwh"] for t in summary["trades"])
     return "\n".join([
-        f"{summary['hour']:02d}h; mid {_num(100 * mid, 1)} c, spread ±{_num(50 * (summary['retail'] - summary['feed_in']), 1)} c",
+        f"{summary['hour']:02d}h; retail {_num(100 * summary['retail'], 1)}, feed-in {_num(100 * summary['feed_in'], 1)} c",
         f"sellers sold/surplus kWh: {sellers or 'none'}",
         f"buyers bought/deficit kWh: {buyers or 'none'}",
-        f"trades kWh@c off mid: {trades or 'none'}",
+        f"trades kWh@price vs mid (% of half-spread): {trades or 'none'}",
         f"totals: surplus {_num(surplus, 2)}, deficit {_num(deficit, 2)}, traded {_num(volume, 2)} kWh",
     ])
+
+
+def _band(price: float, mid: float, half: float) -> str:
+    """A price as a signed whole percentage of the half-spread off the mid price (``+0%`` without a spread)."""
+    return f"{round(100 * (price - mid) / half) if half > 0 else 0:+d}%"
 
 
 def render_totals(summary: dict[str, Any]) -> str:

@@ -50,14 +50,16 @@ def test_brief_slot_text_and_totals(slots):
     assert render_totals(slots[4]).startswith("totals: surplus 4, deficit 3, traded 1.5 kWh; mid price")
 
 
-def test_relative_slot_text_shows_done_out_of_possible_and_prices_off_mid(slots):
+def test_relative_slot_text_shows_done_out_of_possible_and_prices_in_the_band(slots):
     slot = slots[4]
-    mid = 100 * (slot["retail"] + slot["feed_in"]) / 2
+    mid, half = (slot["retail"] + slot["feed_in"]) / 2, (slot["retail"] - slot["feed_in"]) / 2
     text = render_slot_relative(slot)
     assert "sellers sold/surplus kWh: S1 1/3" in text
-    assert f"S1>B1 1@{16 - mid:+.1f} S2>B2 0.5@{12.5 - mid:+.1f}" in text
+    assert f"S1>B1 1@{round(100 * (0.16 - mid) / half):+d}% S2>B2 0.5@{round(100 * (0.125 - mid) / half):+d}%" in text
     assert text.endswith("totals: surplus 4, deficit 3, traded 1.5 kWh")
-    assert "trades kWh@c off mid: none" in render_slot_relative(slots[3])
+    assert "(% of half-spread): none" in render_slot_relative(slots[3])
+    at_retail = dict(slot, trades=[dict(slot["trades"][0], price=slot["retail"])])
+    assert "S1>B1 1@+100%" in render_slot_relative(at_retail)
 
 
 def test_compact_and_student_templates():

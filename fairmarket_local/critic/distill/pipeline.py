@@ -18,6 +18,7 @@ import gc
 import json
 import os
 import shutil
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from fairmarket_local.critic.distill.gguf_export import converter_path, export_g
 from fairmarket_local.critic.distill.student import StudentConfig, encode, save_hf, train_student
 from fairmarket_local.critic.factory import make_critic
 from fairmarket_local.critic.paths import fairmarket_home
+from fairmarket_local.critic.permute import is_permutable, permute_summary
 from fairmarket_local.critic.prompts import PromptTemplate, load_template
 from fairmarket_local.critic.registry import (
     ModelManifest,
@@ -53,8 +55,9 @@ from fairmarket_local.metrics.fairness import FairnessScores
 
 EVAL_THREADS = min(os.cpu_count() or 1, 4)  # evaluation runs alone: use the cores
 CURVE_SLOTS = 100  # held-out slots with trades scored per learning-curve snapshot
+THROUGHPUT_SLOTS = 64  # slots with trades scored as one batch by one-thread workers (how training calls it)
 CURVE_COLUMNS = ("minutes", "steps", "validity_pct", "spearman_ftg", "spearman_fbs", "spearman_fpp",
-                 "mae_ftg", "mae_fbs", "mae_fpp", "slots_per_s")
+                 "mae_ftg", "mae_fbs", "mae_fpp", "slots_per_s", "batch_slots_per_s")
 
 
 @dataclass
@@ -134,7 +137,7 @@ def train_and_export(name: str, base: ModelManifest, template: PromptTemplate, s
                      ) -> tuple[dict[str, Path], dict[str, Any], list[tuple[float, int, Path]]]:
     """Fine-tune ``base`` on (slot, label) pairs; GGUF files by type, the training log, and the snapshots."""
     model, tokenizer = _load_base(base)
-    examples = encode(tokenizer, template, slots, labels, base.system_role)
+    examples = encode(tokenizer, template, shuffled_parties(slots, config.seed), labels, base.system_role)
     snapshots: list[tuple[float, int, Path]] = []
 
     def snapshot(minutes: float, step: int) -> None:
@@ -148,6 +151,13 @@ def train_and_export(name: str, base: ModelManifest, template: PromptTemplate, s
     files = _export(model, tokenizer, folder / "hf", {t: folder / f"{name}-{t}.gguf" for t in ("f16", "q8_0")})
     shutil.rmtree(folder / "hf")
     return files, log, snapshots
+
+
+def shuffled_parties(slots: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
+    """Each training slot with its sellers and buyers in a seeded random order (renamed S1.., B1..): the
+    student must not tie a score to a position, as the permutation-invariance check would notice."""
+    return [permute_summary(s, np.random.default_rng([seed, 2, i])) if is_permutable(s) else s
+            for i, s in enumerate(slots)]
 
 
 def collect_slots(slots: Path | None, generate: int, seed: int) -> list[dict[str, Any]]:
@@ -197,11 +207,26 @@ def evaluate_student(manifest: ModelManifest, held: list[dict], labels: list[Fai
     if traded:
         sub = replace(run, scores=[run.scores[i] for i in traded], latencies=[run.latencies[i] for i in traded])
         rows.append(dict(summarize(sub, [labels[i] for i in traded]), subset="with trades", slots=len(traded)))
+    batch_rate = batch_throughput(manifest, [held[i] for i in traded])
     for row in rows:
         row["model"] = manifest.id
+        row["batch_slots_per_s"], row["batch_workers"] = batch_rate, n_threads
         row["invariance_max_diff"] = max((abs(x - y) for a, b in run.permuted
                                           for x, y in zip(a.values(), b.values())), default=float("nan"))
     return rows
+
+
+def batch_throughput(manifest: ModelManifest, slots: list[dict[str, Any]], workers: int = EVAL_THREADS) -> float:
+    """Slots/s of one batch scored by ``workers`` one-thread llama.cpp processes, no cache, models loaded
+    beforehand — the way ``fairmarket train`` calls a critic (``critic.workers``)."""
+    warm, timed = slots[:2 * workers], slots[2 * workers:2 * workers + THROUGHPUT_SLOTS]
+    if not timed:
+        return float("nan")
+    with make_critic(manifest, cache_mode="off", n_threads=1, workers=workers) as critic:
+        critic.score(warm)
+        start = time.perf_counter()
+        critic.score(timed)
+        return len(timed) / (time.perf_counter() - start)
 
 
 def _load_base(manifest: ModelManifest) -> tuple[Any, Any]:

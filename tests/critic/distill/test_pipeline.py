@@ -10,10 +10,11 @@ import pytest
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic import make_critic
 from fairmarket_local.critic.distill.generator import generate_slots
-from fairmarket_local.critic.distill.pipeline import collect_slots, distill, split_slots
+from fairmarket_local.critic.distill.pipeline import collect_slots, distill, shuffled_parties, split_slots
 from fairmarket_local.critic.distill.student import StudentConfig, answer_text
 from fairmarket_local.critic.registry import get_model
 from fairmarket_local.critic.schema import parse_answer
+from fairmarket_local.env.summary import summary_fairness
 from fairmarket_local.metrics.fairness import FairnessScores
 
 TINY = StudentConfig(batch_size=4, max_steps=2, budget_minutes=10.0, seed=0)
@@ -31,7 +32,7 @@ def student(tmp_path_factory: pytest.TempPathFactory, session_home: Path):
 @pytest.mark.slow
 def test_a_tiny_distillation_registers_a_usable_gguf_model(student) -> None:
     manifest = get_model("tiny-student")
-    assert manifest.backend == "llama_cpp" and manifest.template == "student.v1"
+    assert manifest.backend == "llama_cpp" and manifest.template == "student.v2"
     assert manifest.distilled["teacher"] == "rule" and manifest.distilled["steps"] == 2
     assert len(manifest.distilled["data_sha256"]) == 64
     for name in ("tiny-student-f16.gguf", "tiny-student-q8_0.gguf", "heldout.md", "heldout.csv", "distill.json",
@@ -40,6 +41,7 @@ def test_a_tiny_distillation_registers_a_usable_gguf_model(student) -> None:
     assert not (student.folder / "hf").exists()
     assert {row["subset"] for row in student.heldout} >= {"all"}
     assert student.heldout[0]["validity_pct"] == 100.0  # the grammar holds even for a barely trained model
+    assert student.heldout[0]["batch_workers"] >= 1 and "batch_slots_per_s" in student.heldout[0]
     with make_critic("tiny-student", cache_mode="off") as critic:  # by id, with its own template
         scores = critic.score(generate_slots(3, seed=99)[1:2])
     assert scores[0].source == "model" and all(0 <= v <= 1 for v in scores[0].values())
@@ -74,6 +76,15 @@ def test_recorded_slots_are_deduplicated_and_split_by_seed(tmp_path: Path) -> No
     assert len(found) == 50
     train, held = split_slots(found, 10, seed=1)
     assert len(held) == 10 and len(train) == 40 and split_slots(found, 10, seed=1) == (train, held)
+
+
+def test_training_slots_are_shuffled_by_seed_with_unchanged_scores() -> None:
+    slots = generate_slots(40, seed=3)
+    shuffled = shuffled_parties(slots, seed=0)
+    assert shuffled == shuffled_parties(slots, seed=0) != shuffled_parties(slots, seed=1)
+    assert sum(a != b for a, b in zip(slots, shuffled)) > 30
+    for a, b in zip(slots, shuffled):
+        assert summary_fairness(a).values() == pytest.approx(summary_fairness(b).values())
 
 
 def test_the_target_answer_is_what_the_grammar_admits() -> None:
