@@ -3,6 +3,7 @@
     python scripts/bench_training.py            # rich tables
     python scripts/bench_training.py --json     # machine-readable
     python scripts/bench_training.py --no-llm   # skip the LLM critic comparison
+    python scripts/bench_training.py --no-loop --critic MODEL --critic-episodes 6   # only the critic cost
 
 Part 1 trains ``community``-shaped markets (2-day episodes as in ``pilot``, rule critic) with independent, role and
 shared groups at 10, 50 and 200 households — and shared groups once more with one minibatch per PPO epoch
@@ -34,19 +35,23 @@ from fairmarket_local.training.replay import replay
 from fairmarket_local.training.trainer import Trainer
 
 SIZES = (10, 50, 200)
-MODES = ("independent", "role", "shared", "shared, full batch")
-FULL_BATCH = 1_000_000  # above any rollout: one minibatch per epoch
+# label -> (policy groups, extra overrides); a batch size above any rollout gives one minibatch per epoch
+MODES = {
+    "independent": ("independent", {}),
+    "role": ("role", {}),
+    "shared": ("shared", {}),
+    "shared, one minibatch": ("shared", {"training.ppo.batch_size": 1_000_000}),
+}
 
 
-def bench_loop(sizes: Sequence[int] = SIZES, modes: Sequence[str] = MODES, episodes: int = 2) -> list[dict]:
+def bench_loop(sizes: Sequence[int] = SIZES, modes: Sequence[str] = tuple(MODES), episodes: int = 2) -> list[dict]:
     rows = []
     for mode in modes:
+        groups, extra = MODES[mode]
         for n in sizes:
             cfg = load_run_config("community", **{"community.n_households": n, "community.n_days": 2,
-                                                  "training.groups": mode.split(",")[0],
-                                                  "training.episodes": episodes + 1, "critic.model": "rule",
-                                                  **({"training.ppo.batch_size": FULL_BATCH}
-                                                     if mode.endswith("full batch") else {})})
+                                                  "training.groups": groups, "training.episodes": episodes + 1,
+                                                  "critic.model": "rule", **extra})
             trainer = Trainer(cfg, RuleCritic())
             trainer.run_episode()  # warm-up: JIT, allocations
             start = time.perf_counter()
@@ -75,7 +80,8 @@ def bench_critic_cost(episodes: int = 2, workers: int = 2, critic: str | None = 
         t = time.perf_counter()
         report = replay(Path(tmp) / "llm")
         replay_s = time.perf_counter() - t
-    return {"critic": critic or load_run_config("pilot").critic.model, "episodes": episodes, "workers": workers, "rule_s": rule_s, "llm_cold_s": llm_s, "replay_s": replay_s,
+    return {"critic": critic or load_run_config("pilot").critic.model, "episodes": episodes, "workers": workers,
+            "rule_s": rule_s, "llm_cold_s": llm_s, "replay_s": replay_s,
             "llm_over_rule": llm_s / rule_s, "replay_over_rule": replay_s / rule_s,
             "llm_calls": llm.results["critic_cache_misses"], "replay_identical": report["identical"]}
 

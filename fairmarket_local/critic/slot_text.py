@@ -59,8 +59,8 @@ def render_slot_brief(summary: dict[str, Any]) -> str:
 def render_slot_relative(summary: dict[str, Any]) -> str:
     """The slot for a distilled student: what each party did out of what it could, each trade's price as
     its place in the tariff band (% of the half-spread above or below the mid price: +100 % is retail,
-    -100 % feed-in) and the energy totals — the scored facts arranged so that no score needs a division
-    the model would have to learn."""
+    -100 % feed-in) and the energy totals — the scored facts arranged so that the model has little
+    arithmetic left to learn."""
     sellers = " ".join(f"{s['id']} {_num(s['p2p_kwh'], 2)}/{_num(s['surplus_kwh'], 2)}" for s in summary["sellers"])
     buyers = " ".join(f"{b['id']} {_num(b['p2p_kwh'], 2)}/{_num(b['deficit_kwh'], 2)}" for b in summary["buyers"])
     mid = (summary["retail"] + summary["feed_in"]) / 2.0

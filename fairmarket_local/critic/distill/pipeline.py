@@ -207,7 +207,7 @@ def evaluate_student(manifest: ModelManifest, held: list[dict], labels: list[Fai
     if traded:
         sub = replace(run, scores=[run.scores[i] for i in traded], latencies=[run.latencies[i] for i in traded])
         rows.append(dict(summarize(sub, [labels[i] for i in traded]), subset="with trades", slots=len(traded)))
-    batch_rate = batch_throughput(manifest, [held[i] for i in traded])
+    batch_rate = batch_throughput(manifest, [held[i] for i in traded], workers=n_threads)
     for row in rows:
         row["model"] = manifest.id
         row["batch_slots_per_s"], row["batch_workers"] = batch_rate, n_threads
