@@ -1,8 +1,8 @@
 """Versioned prompt templates (``prompts/<id>.v<N>.txt``) and the chat messages they render.
 
 A template file is optional ``key: value`` header lines, then ``[system]`` and ``[user]`` sections.
-The user section holds ``{slot}``, ``{slot_brief}`` or ``{slot_relative}`` (optionally ``{totals}``, and
-for evidence-based templates ``{indicators}``) at its end:
+The user section holds a slot placeholder (``{slot}``, ``{slot_brief}``, ``{slot_relative}`` or
+``{slot_canonical}``; optionally ``{totals}``, and for evidence-based templates ``{indicators}``) at its end:
 everything before the first placeholder is identical for every slot, so back-ends reuse its KV cache.
 Lookup order: a path, ``$FAIRMARKET_HOME/prompts`` (user overrides), then the shipped ``prompts/``.
 """
@@ -21,12 +21,16 @@ from fairmarket_local.critic.slot_text import (
     render_indicators,
     render_slot,
     render_slot_brief,
+    render_slot_canonical,
     render_slot_relative,
     render_totals,
 )
 
-SLOT_PLACEHOLDERS = ("{slot}", "{slot_brief}", "{slot_relative}")
-PLACEHOLDERS = ("{slot}", "{slot_brief}", "{slot_relative}", "{totals}", "{indicators}")
+SLOT_RENDERERS = {"{slot}": render_slot, "{slot_brief}": render_slot_brief, "{slot_relative}": render_slot_relative,
+                  "{slot_canonical}": render_slot_canonical}
+SLOT_PLACEHOLDERS = tuple(SLOT_RENDERERS)
+RENDERERS = {**SLOT_RENDERERS, "{totals}": render_totals, "{indicators}": render_indicators}
+PLACEHOLDERS = tuple(RENDERERS)
 _FILE_NAME = re.compile(r"^(?P<name>[A-Za-z0-9_-]+)\.v(?P<version>\d+)\.txt$")
 _SECTION = re.compile(r"^\[(system|user)\]\s*$", re.MULTILINE)
 
@@ -44,15 +48,10 @@ class PromptTemplate:
     def messages(self, summary: dict[str, Any], system_role: bool = True) -> list[dict[str, str]]:
         """Chat messages for one slot summary; without ``system_role`` (e.g. Gemma, whose chat format
         drops system messages) the instructions open the user message instead."""
-        user = self.user.replace("{slot}", render_slot(summary)) if "{slot}" in self.user else self.user
-        if "{slot_brief}" in user:
-            user = user.replace("{slot_brief}", render_slot_brief(summary))
-        if "{slot_relative}" in user:
-            user = user.replace("{slot_relative}", render_slot_relative(summary))
-        if "{totals}" in user:
-            user = user.replace("{totals}", render_totals(summary))
-        if "{indicators}" in user:
-            user = user.replace("{indicators}", render_indicators(summary))
+        user = self.user
+        for placeholder, render in RENDERERS.items():
+            if placeholder in user:
+                user = user.replace(placeholder, render(summary))
         if not system_role:
             return [{"role": "user", "content": f"{self.system}\n\n{user}"}]
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
@@ -105,7 +104,7 @@ def parse_template(template_id: str, data: bytes, origin: str) -> PromptTemplate
     header = _parse_header(parts[0], origin)
     system, user = parts[2].strip(), parts[4].strip()
     if not any(p in user for p in SLOT_PLACEHOLDERS):
-        raise FairmarketError(f"{origin}: the [user] section must contain {{slot}}, {{slot_brief}} or {{slot_relative}}")
+        raise FairmarketError(f"{origin}: the [user] section must contain one of {', '.join(SLOT_PLACEHOLDERS)}")
     first = min(user.index(p) for p in PLACEHOLDERS if p in user)
     if any(p in system for p in PLACEHOLDERS) or _has_static_text_after(user[first:]):
         raise FairmarketError(f"{origin}: placeholders must come last (static text first, slot data last)")

@@ -6,6 +6,7 @@ dominates the cost of a model call.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -24,8 +25,8 @@ def render_slot(summary: dict[str, Any]) -> str:
     """Slot header, one line per seller and buyer, the trades and the grid exchange."""
     grid = summary["grid"]
     lines = [
-        f"{summary['day']} {summary['hour']:02d}h {summary['weather']}; retail {_num(summary['retail'], 3)}"
-        f", feed-in {_num(summary['feed_in'], 3)} per kWh",
+        (f"{summary['day']} {summary['hour']:02d}h {summary['weather']}; retail {_num(summary['retail'], 3)}"
+        f", feed-in {_num(summary['feed_in'], 3)} per kWh"),
         "sellers (id surplus offered@price sold):",
         *(f"{s['id']} {_num(s['surplus_kwh'], 2)} {_num(s['offer_kwh'], 2)}@{_num(s['price'], 3)}"
           f" {_num(s['p2p_kwh'], 2)}" for s in summary["sellers"]),
@@ -48,8 +49,8 @@ def render_slot_brief(summary: dict[str, Any]) -> str:
     trades = " ".join(f"{t['seller']}>{t['buyer']} {_num(t['kwh'], 2)}@{_num(100 * t['price'], 1)}"
                       for t in summary["trades"])
     return "\n".join([
-        f"{summary['hour']:02d}h {summary['weather']}; retail {_num(100 * summary['retail'], 1)},"
-        f" feed-in {_num(100 * summary['feed_in'], 1)} c/kWh",
+        (f"{summary['hour']:02d}h {summary['weather']}; retail {_num(100 * summary['retail'], 1)},"
+        f" feed-in {_num(100 * summary['feed_in'], 1)} c/kWh"),
         f"sellers surplus/sold kWh: {sellers or 'none'}",
         f"buyers deficit/bought kWh: {buyers or 'none'}",
         f"trades kWh@c: {trades or 'none'}",
@@ -67,9 +68,7 @@ def render_slot_relative(summary: dict[str, Any]) -> str:
     half = (summary["retail"] - summary["feed_in"]) / 2.0
     trades = " ".join(f"{t['seller']}>{t['buyer']} {_num(t['kwh'], 2)}@{_band(t['price'], mid, half)}"
                       for t in summary["trades"])
-    surplus = sum(s["surplus_kwh"] for s in summary["sellers"])
-    deficit = sum(b["deficit_kwh"] for b in summary["buyers"])
-    volume = sum(t["kwh"] for t in summary["trades"])
+    surplus, deficit, volume = _totals(summary)
     return "\n".join([
         f"{summary['hour']:02d}h; retail {_num(100 * summary['retail'], 1)}, feed-in {_num(100 * summary['feed_in'], 1)} c",
         f"sellers sold/surplus kWh: {sellers or 'none'}",
@@ -79,16 +78,51 @@ def render_slot_relative(summary: dict[str, Any]) -> str:
     ])
 
 
+def render_slot_canonical(summary: dict[str, Any]) -> str:
+    """:func:`render_slot_relative` without names, every list in a canonical order (largest first):
+    sellers by sold then surplus, buyers by bought then deficit, trades by energy then price. No §4 score
+    depends on who is who, and any relabelling of the parties gives this very text — a student reading
+    it is invariant to seller/buyer order by construction — in about 40 % fewer tokens."""
+    mid = (summary["retail"] + summary["feed_in"]) / 2.0
+    half = (summary["retail"] - summary["feed_in"]) / 2.0
+    sellers = sorted(((round(s["p2p_kwh"], 2), round(s["surplus_kwh"], 2)) for s in summary["sellers"]), reverse=True)
+    buyers = sorted(((round(b["p2p_kwh"], 2), round(b["deficit_kwh"], 2)) for b in summary["buyers"]), reverse=True)
+    trades = sorted(((round(t["kwh"], 2), _band_pct(t["price"], mid, half)) for t in summary["trades"]), reverse=True)
+    surplus, deficit, volume = _totals(summary)
+
+    def pairs(rows: list[tuple[float, float]]) -> str:
+        return " ".join(f"{_num(a, 2)}/{_num(b, 2)}" for a, b in rows) or "none"
+
+    return "\n".join([
+        f"{summary['hour']:02d}h tariffs {_num(100 * summary['retail'], 1)}/{_num(100 * summary['feed_in'], 1)}c",
+        f"sellers sold/surplus: {pairs(sellers)}",
+        f"buyers bought/deficit: {pairs(buyers)}",
+        f"trades kWh@band%: {' '.join(f'{_num(q, 2)}@{b}' for q, b in trades) or 'none'}",
+        f"totals surplus/deficit/traded: {_num(surplus, 2)}/{_num(deficit, 2)}/{_num(volume, 2)}",
+    ])
+
+
+def _totals(summary: dict[str, Any]) -> tuple[float, float, float]:
+    """Total surplus, deficit and traded energy; exact sums, so no party order changes a rounded digit."""
+    return (math.fsum(s["surplus_kwh"] for s in summary["sellers"]),
+            math.fsum(b["deficit_kwh"] for b in summary["buyers"]),
+            math.fsum(t["kwh"] for t in summary["trades"]))
+
+
+def _band_pct(price: float, mid: float, half: float) -> int:
+    """A price as a whole percentage of the half-spread off the mid price (+100 retail, -100 feed-in;
+    0 without a spread)."""
+    return round(100 * (price - mid) / half) if half > 0 else 0
+
+
 def _band(price: float, mid: float, half: float) -> str:
-    """A price as a signed whole percentage of the half-spread off the mid price (``+0%`` without a spread)."""
-    return f"{round(100 * (price - mid) / half) if half > 0 else 0:+d}%"
+    """:func:`_band_pct` signed, with a percent sign (``+0%`` without a spread)."""
+    return f"{_band_pct(price, mid, half):+d}%"
 
 
 def render_totals(summary: dict[str, Any]) -> str:
     """Plain totals of a slot (no score): what a small model would otherwise have to add up itself."""
-    surplus = sum(s["surplus_kwh"] for s in summary["sellers"])
-    deficit = sum(b["deficit_kwh"] for b in summary["buyers"])
-    volume = sum(t["kwh"] for t in summary["trades"])
+    surplus, deficit, volume = _totals(summary)
     mid = (summary["retail"] + summary["feed_in"]) / 2.0
     return (f"totals: surplus {_num(surplus, 2)}, deficit {_num(deficit, 2)}, traded {_num(volume, 2)} kWh;"
             f" mid price {_num(100 * mid, 2)} c")
@@ -98,9 +132,7 @@ def render_indicators(summary: dict[str, Any]) -> str:
     """The computed §4 inputs and scores of a slot (the evidence a small model should use)."""
     surplus = np.array([s["surplus_kwh"] for s in summary["sellers"]], dtype=np.float64)
     sold = np.array([s["p2p_kwh"] for s in summary["sellers"]], dtype=np.float64)
-    total = float(surplus.sum())
-    deficit = sum(b["deficit_kwh"] for b in summary["buyers"])
-    volume = sum(t["kwh"] for t in summary["trades"])
+    total, deficit, volume = _totals(summary)
     mid = (summary["retail"] + summary["feed_in"]) / 2.0
     avg_price = sum(t["kwh"] * t["price"] for t in summary["trades"]) / volume if volume > 0 else None
     fills = " ".join(f"{s['id']}={_num(f, 2)}" for s, f in zip(summary["sellers"], _fill_ratios(sold, surplus)))
@@ -111,6 +143,7 @@ def render_indicators(summary: dict[str, Any]) -> str:
         f"mid price {_num(mid, 3)}, mean trade price {_num(avg_price, 3)}",
         f"computed: ftg {ref.ftg:.2f}, fbs {ref.fbs:.2f}, fpp {ref.fpp:.2f}",
     ])
+
 
 def _fill_ratios(sold: np.ndarray, surplus: np.ndarray) -> list[float | None]:
     """sold / surplus clipped to 1; ``None`` (shown as ``-``) without surplus, as FBS leaves it out."""

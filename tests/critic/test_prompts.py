@@ -1,11 +1,15 @@
+import numpy as np
 import pytest
 
 from fairmarket_local.common.errors import FairmarketError
+from fairmarket_local.critic.distill.generator import generate_slots
+from fairmarket_local.critic.permute import is_permutable, permute_summary
 from fairmarket_local.critic.prompts import available_templates, load_template, parse_template
 from fairmarket_local.critic.slot_text import (
     render_indicators,
     render_slot,
     render_slot_brief,
+    render_slot_canonical,
     render_slot_relative,
     render_totals,
 )
@@ -62,12 +66,34 @@ def test_relative_slot_text_shows_done_out_of_possible_and_prices_in_the_band(sl
     assert "S1>B1 1@+100%" in render_slot_relative(at_retail)
 
 
+def test_canonical_slot_text_has_no_names_lists_largest_first_and_shows_the_band(slots):
+    slot = slots[4]
+    mid, half = (slot["retail"] + slot["feed_in"]) / 2, (slot["retail"] - slot["feed_in"]) / 2
+    text = render_slot_canonical(slot)
+    assert "S1" not in text and "B1" not in text
+    band = sorted([(1.0, round(100 * (0.16 - mid) / half)), (0.5, round(100 * (0.125 - mid) / half))], reverse=True)
+    assert f"trades kWh@band%: 1@{band[0][1]} 0.5@{band[1][1]}" in text
+    assert text.endswith("totals surplus/deficit/traded: 4/3/1.5")
+    sellers = text.splitlines()[1].split(": ")[1].split()
+    assert sellers == sorted(sellers, key=lambda p: tuple(float(x) for x in p.split("/")), reverse=True)
+    assert "trades kWh@band%: none" in render_slot_canonical(slots[3])
+    assert len(text) < len(render_slot_relative(slot))
+
+
+def test_canonical_slot_text_is_the_same_for_every_relabelling():
+    rng = np.random.default_rng(3)
+    for slot in (s for s in generate_slots(200, seed=4) if is_permutable(s)):
+        text = render_slot_canonical(slot)
+        assert all(render_slot_canonical(permute_summary(slot, rng)) == text for _ in range(3))
+
+
 def test_compact_and_student_templates():
-    assert {"compact.v1", "student.v1", "student.v2"} <= set(available_templates())
+    assert {"compact.v1", "student.v1", "student.v2", "student.v3"} <= set(available_templates())
     compact = load_template("compact").messages(SLOTS[1])[1]["content"]
     assert "computed: ftg" in compact and "sellers surplus/sold kWh" in compact
     student = load_template("student").messages(SLOTS[1])[1]["content"]
-    assert load_template("student").id == "student.v2" and student == render_slot_relative(SLOTS[1])
+    assert load_template("student").id == "student.v3" and student == render_slot_canonical(SLOTS[1])
+    assert load_template("student.v2").messages(SLOTS[1])[1]["content"] == render_slot_relative(SLOTS[1])
     assert "totals: surplus" in load_template("student.v1").messages(SLOTS[1])[1]["content"]
     brief_only = parse_template("b.v1", b"[system]\nA\n[user]\n{slot_brief}\n", "b")
     assert brief_only.messages(SLOTS[1])[1]["content"] == render_slot_brief(SLOTS[1])
@@ -81,7 +107,7 @@ def test_template_hash_changes_with_content():
 
 @pytest.mark.parametrize("data, message", [
     (b"[user]\n{slot}\n", "needs a [system] section"),
-    (b"[system]\nA\n[user]\nno placeholder\n", "must contain {slot}, {slot_brief} or {slot_relative}"),
+    (b"[system]\nA\n[user]\nno placeholder\n", "must contain one of {slot}, {slot_brief}, {slot_relative}, {slot_canonical}"),
     (b"[system]\nA {slot}\n[user]\n{slot}\n", "placeholders must come last"),
     (b"[system]\nA\n[user]\n{slot}\n" + b"static text after the slot data. " * 4, "placeholders must come last"),
     (b"colour: red\n[system]\nA\n[user]\n{slot}\n", "unknown header line"),
