@@ -1,7 +1,8 @@
 """The ``llama_cpp`` back-end: llama-cpp-python, decoding under the score grammar.
 
 The ``Llama`` object keeps the KV cache of its previous prompt, so a template's static prefix is
-evaluated once and each slot pays only for its own text. It decodes one sequence at a time and is
+evaluated once and each slot pays only for its own text. Greedy decoding tests the grammar on the most
+likely token first (:mod:`.greedy_grammar`: the same replies, a sixth less time per slot for a student). It decodes one sequence at a time and is
 not thread-safe, so ``workers > 1`` scores a batch in that many processes, each with its own model
 and ``n_threads`` threads (1 per process is fastest on a busy machine: more threads stall at
 barriers under any other load). Replies do not depend on the worker that computed them.
@@ -19,6 +20,7 @@ from typing import Any
 from fairmarket_local.common.canonical import sha256_hex
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic.engine import Engine, Generation, Messages
+from fairmarket_local.critic.greedy_grammar import use_greedy_grammar
 from fairmarket_local.critic.registry import ModelManifest, verified_weights
 from fairmarket_local.critic.schema import answer_grammar
 
@@ -100,6 +102,7 @@ def _load(path: str, model_id: str, n_ctx: int, n_threads: int, chat_format: str
                     chat_format=chat_format, seed=0, verbose=False)
     except (ValueError, RuntimeError, OSError) as exc:
         raise FairmarketError(f"cannot load model {model_id!r} from {path}: {exc}") from None
+    use_greedy_grammar(llm)
     return llm, LlamaGrammar.from_string(grammar_text, verbose=False)
 
 
