@@ -106,12 +106,19 @@ def distill_command(
     base: str = typer.Option("smollm2-135m", help="Registered GGUF model to fine-tune."),
     budget_minutes: float = typer.Option(30.0, min=0.0, help="Training time budget (excludes labelling,"
                                          " export and evaluation)."),
-    max_steps: Optional[int] = typer.Option(None, min=0, help="Stop after N optimiser steps (reproduces a"
-                                            " timed run exactly: see distill.json)."),
+    max_steps: Optional[int] = typer.Option(None, min=0, help="Stop after N optimiser steps; with"
+                                            " --schedule-steps it reproduces a timed run exactly (see distill.json)."),
+    schedule_steps: Optional[int] = typer.Option(None, min=1, help="Length of the learning-rate decay in steps"
+                                                 " (default: --max-steps, else planned from the budget)."),
     seed: int = typer.Option(0, help="Seed of the generator, the split and the training order."),
     heldout: int = typer.Option(200, min=1, help="Slots held out for the evaluation."),
     batch_size: int = typer.Option(8, min=1, help="Examples per optimiser step."),
-    lr: float = typer.Option(2e-4, min=0.0, help="Learning rate (after a 20-step warm-up)."),
+    layers: Optional[int] = typer.Option(None, min=1, help="Keep only the base's first N transformer layers"
+                                         " (a smaller, faster student; default: all)."),
+    lr: float = typer.Option(3e-4, min=0.0, help="Peak learning rate (20-step warm-up, then cosine decay to a"
+                             " tenth)."),
+    student_template: str = typer.Option("student", help="The student's prompt template (default: the newest"
+                                         " student.vN)."),
     snapshots: str = typer.Option("", help="Comma-separated training minutes at which to export and score a"
                                   " snapshot (learning curve), e.g. 5,15,30."),
     folder: Optional[Path] = typer.Option(None, "--dir", help="Where the weights and tables go (default:"
@@ -133,11 +140,11 @@ def distill_command(
             marks = tuple(float(m) for m in _csv(snapshots))
         except ValueError:
             raise FairmarketError(f"--snapshots wants minutes like 5,15,30, not {snapshots!r}") from None
-        config = StudentConfig(lr=lr, batch_size=batch_size, budget_minutes=budget_minutes, max_steps=max_steps,
-                               snapshot_minutes=marks, seed=seed)
+        config = StudentConfig(lr=lr, batch_size=batch_size, layers=layers, budget_minutes=budget_minutes,
+                               max_steps=max_steps, schedule_steps=schedule_steps, snapshot_minutes=marks, seed=seed)
         result = distill(out, teacher=teacher, teacher_template=template, slots=slots, generate=generate, base=base,
-                         heldout=heldout, config=config, folder=folder, cache_dir=cache_dir,
-                         cache_mode=cache_mode, force=force, progress=not quiet)  # type: ignore[arg-type]
+                         student_template=student_template, heldout=heldout, config=config, folder=folder,
+                         cache_dir=cache_dir, cache_mode=cache_mode, force=force, progress=not quiet)  # type: ignore[arg-type]
     if json_out:
         typer.echo(json.dumps({"model": result.manifest.id, "folder": str(result.folder), **result.info}, default=str))
         return

@@ -119,11 +119,12 @@ def distill(
         "heldout_slots": len(held), "teacher_fallbacks_dropped": dropped + dropped_held, "data_sha256": data_sha256,
         "examples_per_s": log["examples_seen"] / log["train_seconds"] if log["train_seconds"] else 0.0,
         "config": {**config.__dict__, "snapshot_minutes": list(config.snapshot_minutes)},
-        **{k: log[k] for k in ("steps", "examples_seen", "train_seconds")},
+        **{k: log[k] for k in ("steps", "schedule_steps", "examples_seen", "train_seconds")},
+        "peak_rss_gb": round(peak_rss_gb(), 2),
         "f16_sha256": file_sha256(files["f16"]),
     }
     manifest = _register(name, base_manifest, files["q8_0"], template.id, info, force=True)
-    rows = evaluate_student(manifest, held, held_labels, folder / "eval-cache", progress)
+    rows = evaluate_student(manifest, held, held_labels, progress)
     curve = [_curve_row(m, step, _snapshot_manifest(manifest, path), held, held_labels, folder, progress)
              for m, step, path in snapshots]
     info["heldout"] = {row["subset"]: {k: row[k] for k in row if k not in ("model", "template")} for row in rows}
@@ -136,7 +137,7 @@ def train_and_export(name: str, base: ModelManifest, template: PromptTemplate, s
                      labels: list[FairnessScores], config: StudentConfig, folder: Path, progress: bool,
                      ) -> tuple[dict[str, Path], dict[str, Any], list[tuple[float, int, Path]]]:
     """Fine-tune ``base`` on (slot, label) pairs; GGUF files by type, the training log, and the snapshots."""
-    model, tokenizer = _load_base(base)
+    model, tokenizer = _load_base(base, config.layers)
     examples = encode(tokenizer, template, shuffled_parties(slots, config.seed), labels, base.system_role)
     snapshots: list[tuple[float, int, Path]] = []
 
@@ -150,6 +151,7 @@ def train_and_export(name: str, base: ModelManifest, template: PromptTemplate, s
         log = train_student(model, examples, config, on_snapshot=snapshot, advance=advance)
     files = _export(model, tokenizer, folder / "hf", {t: folder / f"{name}-{t}.gguf" for t in ("f16", "q8_0")})
     shutil.rmtree(folder / "hf")
+    shutil.rmtree(folder / "snapshots" / "hf", ignore_errors=True)  # the GGUF snapshots stay
     return files, log, snapshots
 
 
@@ -196,11 +198,12 @@ def teacher_labels(summaries: list[dict[str, Any]], teacher: str, template: str 
     return kept, labels, len(summaries) - len(kept)
 
 
-def evaluate_student(manifest: ModelManifest, held: list[dict], labels: list[FairnessScores], cache_dir: Path,
-                     progress: bool = False, n_threads: int = EVAL_THREADS) -> list[dict[str, Any]]:
-    """Critic-compare rows of the student against the teacher: all held-out slots, then those with trades."""
+def evaluate_student(manifest: ModelManifest, held: list[dict], labels: list[FairnessScores], progress: bool = False,
+                     n_threads: int = EVAL_THREADS) -> list[dict[str, Any]]:
+    """Critic-compare rows of the student against the teacher: all held-out slots, then those with trades.
+    No cache: every answer (the relabelled slots' too) is computed and timed."""
     with progress_bar(len(held), f"held-out {manifest.id}", unit="slots", enabled=progress) as advance:
-        run = run_critic(manifest, manifest.template or "student", held, cache_dir, "use", n_threads=n_threads,
+        run = run_critic(manifest, manifest.template or "student", held, None, "off", n_threads=n_threads,
                          advance=advance)
     rows = [dict(summarize(run, labels), subset="all")]
     traded = [i for i, s in enumerate(held) if s["trades"]]
@@ -229,8 +232,18 @@ def batch_throughput(manifest: ModelManifest, slots: list[dict[str, Any]], worke
         return len(timed) / (time.perf_counter() - start)
 
 
-def _load_base(manifest: ModelManifest) -> tuple[Any, Any]:
-    """The base model as float32 transformers weights (dequantised once, kept under $FAIRMARKET_HOME)."""
+def peak_rss_gb() -> float:
+    """This process's peak resident memory so far (Linux reports KiB, macOS bytes)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**30 if sys.platform == "darwin" else peak / 2**20
+
+
+def _load_base(manifest: ModelManifest, layers: int | None = None) -> tuple[Any, Any]:
+    """The base model as float32 transformers weights (dequantised once, kept under $FAIRMARKET_HOME),
+    cut to its first ``layers`` transformer layers if given."""
     try:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -239,8 +252,25 @@ def _load_base(manifest: ModelManifest) -> tuple[Any, Any]:
     hf = fairmarket_home() / "distill-bases" / manifest.sha256[:16]  # type: ignore[index]
     if not (hf / "config.json").is_file():
         write_hf_folder(verified_weights(manifest), hf)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # our own bars (or --quiet) only
     model = AutoModelForCausalLM.from_pretrained(hf, dtype=torch.float32)
+    if layers is not None:
+        keep_first_layers(model, layers)
     return model, AutoTokenizer.from_pretrained(hf)
+
+
+def keep_first_layers(model: Any, layers: int) -> None:
+    """Drop all but the first ``layers`` decoder layers (a smaller, faster student that starts from the
+    base's own lower layers); the config follows, so the export describes the cut model."""
+    total = model.config.num_hidden_layers
+    if not 1 <= layers <= total:
+        raise FairmarketError(f"--layers must be between 1 and {total} for this base, not {layers}")
+    model.model.layers = model.model.layers[:layers]
+    model.config.num_hidden_layers = layers
+    if getattr(model.config, "layer_types", None):
+        model.config.layer_types = model.config.layer_types[:layers]
 
 
 def _export(model: Any, tokenizer: Any, hf: Path, targets: dict[str, Path]) -> dict[str, Path]:
@@ -251,9 +281,12 @@ def _export(model: Any, tokenizer: Any, hf: Path, targets: dict[str, Path]) -> d
 def _register(name: str, base: ModelManifest, gguf: Path, template: str, info: dict[str, Any],
               force: bool) -> ModelManifest:
     refuse_taken_id(name, force)
+    layers = info["config"].get("layers")
+    cut = f" (first {layers} layers)" if layers else ""
     return save_user_manifest({
         "id": name, "backend": "llama_cpp",
-        "description": f"{base.id} distilled from {info['teacher']} ({info['train_slots']} slots, {info['steps']} steps)",
+        "description": f"{base.id}{cut} distilled from {info['teacher']} ({info['train_slots']} slots,"
+                       f" {info['steps']} steps)",
         "weights": {"path": str(gguf)}, "sha256": file_sha256(gguf), "size": gguf.stat().st_size,
         "licence": base.licence, "n_ctx": 2048, "template": template, "distilled": info,
         "install": f"fairmarket critic distill --teacher {info['teacher']} --base {info['base']} --out {name}",
@@ -270,8 +303,7 @@ def _snapshot_manifest(final: ModelManifest, gguf: Path) -> ModelManifest:
 def _curve_row(minutes: float, step: int, manifest: ModelManifest, held: list[dict], labels: list[FairnessScores],
                folder: Path, progress: bool) -> dict[str, Any]:
     traded = [i for i, s in enumerate(held) if s["trades"]][:CURVE_SLOTS]
-    rows = evaluate_student(manifest, [held[i] for i in traded], [labels[i] for i in traded],
-                            folder / "eval-cache", progress)
+    rows = evaluate_student(manifest, [held[i] for i in traded], [labels[i] for i in traded], progress)
     return {"minutes": minutes, "steps": step, **{k: rows[0][k] for k in CURVE_COLUMNS[2:]}}
 
 

@@ -10,14 +10,20 @@ import pytest
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic import make_critic
 from fairmarket_local.critic.distill.generator import generate_slots
-from fairmarket_local.critic.distill.pipeline import collect_slots, distill, shuffled_parties, split_slots
+from fairmarket_local.critic.distill.pipeline import (
+    collect_slots,
+    distill,
+    keep_first_layers,
+    shuffled_parties,
+    split_slots,
+)
 from fairmarket_local.critic.distill.student import StudentConfig, answer_text
 from fairmarket_local.critic.registry import get_model
 from fairmarket_local.critic.schema import parse_answer
 from fairmarket_local.env.summary import summary_fairness
 from fairmarket_local.metrics.fairness import FairnessScores
 
-TINY = StudentConfig(batch_size=4, max_steps=2, budget_minutes=10.0, seed=0)
+TINY = StudentConfig(batch_size=4, max_steps=2, budget_minutes=10.0, layers=4, snapshot_minutes=(0.0,), seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +38,17 @@ def student(tmp_path_factory: pytest.TempPathFactory, session_home: Path):
 @pytest.mark.slow
 def test_a_tiny_distillation_registers_a_usable_gguf_model(student) -> None:
     manifest = get_model("tiny-student")
-    assert manifest.backend == "llama_cpp" and manifest.template == "student.v2"
+    assert manifest.backend == "llama_cpp" and manifest.template == "student.v3"
     assert manifest.distilled["teacher"] == "rule" and manifest.distilled["steps"] == 2
+    assert manifest.distilled["schedule_steps"] == 2 and manifest.distilled["peak_rss_gb"] > 0
+    assert "(first 4 layers)" in manifest.description  # the cut model exports and runs in llama.cpp
     assert len(manifest.distilled["data_sha256"]) == 64
     for name in ("tiny-student-f16.gguf", "tiny-student-q8_0.gguf", "heldout.md", "heldout.csv", "distill.json",
-                 "train.jsonl", "heldout.jsonl", "losses.csv"):
+                 "train.jsonl", "heldout.jsonl", "losses.csv", "learning_curve.csv"):
         assert (student.folder / name).is_file(), name
-    assert not (student.folder / "hf").exists()
+    assert not (student.folder / "hf").exists() and not (student.folder / "snapshots" / "hf").exists()
+    assert (student.folder / "snapshots" / "0min-q8_0.gguf").is_file() and len(student.curve) == 1
+    assert (student.folder / "learning_curve.png").is_file()
     assert {row["subset"] for row in student.heldout} >= {"all"}
     assert student.heldout[0]["validity_pct"] == 100.0  # the grammar holds even for a barely trained model
     assert student.heldout[0]["batch_workers"] >= 1 and "batch_slots_per_s" in student.heldout[0]
@@ -91,3 +101,14 @@ def test_the_target_answer_is_what_the_grammar_admits() -> None:
     text = answer_text(FairnessScores(0.5, 1.0, 0.0))
     assert text == '{"ftg": 0.50, "fbs": 1.00, "fpp": 0.00}'
     assert parse_answer(text)[0] == (0.5, 1.0, 0.0)
+
+
+def test_keeping_layers_cuts_the_model_and_its_config() -> None:
+    from types import SimpleNamespace
+
+    model = SimpleNamespace(config=SimpleNamespace(num_hidden_layers=6, layer_types=["full"] * 6),
+                            model=SimpleNamespace(layers=list(range(6))))
+    keep_first_layers(model, 2)
+    assert model.model.layers == [0, 1] and model.config.num_hidden_layers == 2 and len(model.config.layer_types) == 2
+    with pytest.raises(FairmarketError, match="--layers must be between 1 and 2"):
+        keep_first_layers(model, 3)
