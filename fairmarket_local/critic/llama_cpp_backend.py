@@ -2,9 +2,9 @@
 
 The ``Llama`` object keeps the KV cache of its previous prompt, so a template's static prefix is
 evaluated once and each slot pays only for its own text. Greedy decoding tests the grammar on the most
-likely token first (:mod:`.greedy_grammar`: the same replies, a sixth less time per slot for a student). It decodes one sequence at a time and is
-not thread-safe, so ``workers > 1`` scores a batch in that many processes, each with its own model
-and ``n_threads`` threads (1 per process is fastest on a busy machine: more threads stall at
+likely token first (:mod:`.greedy_grammar`: the same replies, less time per token). It decodes one
+sequence at a time and is not thread-safe, so ``workers > 1`` scores a batch in that many processes,
+each with its own model and ``n_threads`` threads (1 per process is fastest on a busy machine: more threads stall at
 barriers under any other load). Replies do not depend on the worker that computed them.
 """
 

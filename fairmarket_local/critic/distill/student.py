@@ -91,14 +91,13 @@ def train_student(
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: lr_factor(step, horizon, config))
     marks = sorted(config.snapshot_minutes)
     budget = 60.0 * config.budget_minutes
-    stop = config.max_steps if config.max_steps is not None else horizon
     trained, step, seen, losses = 0.0, 0, 0, []
     model.train()
     while True:
         for batch in _batches(examples, config.batch_size, generator):
             if horizon is None and step == max(config.warmup_steps, 1):
                 horizon = plan_steps(step, trained, budget)  # the clock still decides the stop
-            if trained >= budget or (stop is not None and step >= stop):
+            if trained >= budget or (config.max_steps is not None and step >= config.max_steps):
                 model.eval()
                 return {"steps": step, "schedule_steps": horizon, "examples_seen": seen, "train_seconds": trained,
                         "losses": losses}
@@ -135,7 +134,7 @@ def lr_factor(step: int, horizon: int | None, config: StudentConfig) -> float:
     """The learning rate of ``step`` as a fraction of ``config.lr``: warm-up, then cosine to the floor."""
     if step < config.warmup_steps:
         return (step + 1) / config.warmup_steps
-    if horizon is None:  # still planning (only at the last warm-up step)
+    if horizon is None:  # the step at which the length is planned
         return 1.0
     progress = min(1.0, (step - config.warmup_steps) / max(horizon - config.warmup_steps, 1))
     floor = config.final_lr_fraction
