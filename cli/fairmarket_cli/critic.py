@@ -68,7 +68,8 @@ def score(
 @critic_app.command("compare")
 def compare(
     models: str = typer.Option(..., help="Comma-separated model ids; 'rule' adds the reference formulas."),
-    templates: str = typer.Option("raw,grounded", help="Comma-separated prompt template ids."),
+    templates: str = typer.Option("", help="Comma-separated prompt template ids (default: each model's own, as"
+                                  " its manifest names it, else raw,grounded)."),
     input_path: Path = typer.Option(..., "--input", help="Recorded slot summaries (JSONL)."),
     out: Path = typer.Option(..., help="Output folder for critics.csv, critics.md and the plots."),
     cache_dir: Optional[Path] = CacheDirOption,

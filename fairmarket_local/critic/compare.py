@@ -18,6 +18,7 @@ import numpy as np
 from fairmarket_local.critic.cache import CacheMode
 from fairmarket_local.critic.factory import make_critic
 from fairmarket_local.critic.permute import is_permutable, permute_summary
+from fairmarket_local.critic.registry import get_model
 from fairmarket_local.env.summary import summary_fairness
 from fairmarket_local.metrics.fairness import FairnessScores
 
@@ -37,9 +38,16 @@ class CriticRun:
     repeated: list[tuple[FairnessScores, FairnessScores]] = field(default_factory=list)
 
 
+DEFAULT_TEMPLATES = ("raw", "grounded")
+
+
 def critic_pairs(models: list[str], templates: list[str]) -> list[tuple[str, str]]:
-    """Every (model, template); the rule critic ignores templates, so it appears once."""
-    pairs = [(m, t) for m in models if m != "rule" for t in templates]
+    """Every (model, template); the rule critic ignores templates, so it appears once. Without templates
+    each model uses the one its manifest names (a distilled student's), else ``raw`` and ``grounded``."""
+    def own(model: str) -> list[str]:
+        return templates or ([t] if (t := get_model(model).template) else list(DEFAULT_TEMPLATES))
+
+    pairs = [(m, t) for m in models if m != "rule" for t in own(m)]
     return pairs + [("rule", "-")] * ("rule" in models)
 
 

@@ -28,3 +28,15 @@ def test_spearman_handles_ties_and_constants():
 
 def test_rule_is_compared_once_whatever_the_templates():
     assert critic_pairs(["a", "rule"], ["raw", "grounded"]) == [("a", "raw"), ("a", "grounded"), ("rule", "-")]
+
+
+def test_without_templates_each_model_uses_its_own(monkeypatch):
+    from types import SimpleNamespace
+
+    from fairmarket_local.critic import compare
+
+    own = {"student": "student.v4", "plain": None}
+    monkeypatch.setattr(compare, "get_model", lambda m: SimpleNamespace(template=own[m]))
+    assert critic_pairs(["student", "plain", "rule"], []) == [
+        ("student", "student.v4"), ("plain", "raw"), ("plain", "grounded"), ("rule", "-")]
+    assert critic_pairs(["student"], ["grounded"]) == [("student", "grounded")]
