@@ -1,9 +1,10 @@
 """Versioned prompt templates (``prompts/<id>.v<N>.txt``) and the chat messages they render.
 
 A template file is optional ``key: value`` header lines, then ``[system]`` and ``[user]`` sections.
-The user section holds a slot placeholder (``{slot}``, ``{slot_brief}``, ``{slot_relative}`` or
-``{slot_canonical}``; optionally ``{totals}``, and for evidence-based templates ``{indicators}``) at its end:
-everything before the first placeholder is identical for every slot, so back-ends reuse its KV cache.
+The user section holds a slot placeholder (``{slot}``, ``{slot_brief}``, ``{slot_relative}``,
+``{slot_canonical}`` or ``{slot_hundredths}``; optionally ``{totals}``, and for evidence-based templates
+``{indicators}``) at its end: everything before the first placeholder is identical for every slot, so
+back-ends reuse its KV cache.
 Lookup order: a path, ``$FAIRMARKET_HOME/prompts`` (user overrides), then the shipped ``prompts/``.
 """
 
@@ -22,12 +23,13 @@ from fairmarket_local.critic.slot_text import (
     render_slot,
     render_slot_brief,
     render_slot_canonical,
+    render_slot_hundredths,
     render_slot_relative,
     render_totals,
 )
 
 SLOT_RENDERERS = {"{slot}": render_slot, "{slot_brief}": render_slot_brief, "{slot_relative}": render_slot_relative,
-                  "{slot_canonical}": render_slot_canonical}
+                  "{slot_canonical}": render_slot_canonical, "{slot_hundredths}": render_slot_hundredths}
 SLOT_PLACEHOLDERS = tuple(SLOT_RENDERERS)
 RENDERERS = {**SLOT_RENDERERS, "{totals}": render_totals, "{indicators}": render_indicators}
 PLACEHOLDERS = tuple(RENDERERS)

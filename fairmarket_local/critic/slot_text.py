@@ -7,6 +7,7 @@ dominates the cost of a model call.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -82,22 +83,47 @@ def render_slot_canonical(summary: dict[str, Any]) -> str:
     sellers by sold then surplus, buyers by bought then deficit, trades by energy then price. No §4 score
     depends on who is who, and any relabelling of the parties gives this very text — a student reading
     it is invariant to seller/buyer order by construction — in about 30 % fewer tokens."""
+    surplus, deficit, volume = _totals(summary)
+    return "\n".join([*_canonical_lines(summary, _kwh, "kWh"),
+                      f"totals surplus/deficit/traded: {_kwh(surplus)}/{_kwh(deficit)}/{_kwh(volume)}"])
+
+
+def render_slot_hundredths(summary: dict[str, Any]) -> str:
+    """:func:`render_slot_canonical` with every energy a whole number of hundredths of a kWh (``0.44``
+    is ``44``: summaries round kWh to 0.01, and a small model's tokenizer spends a token on every digit,
+    point and leading zero), and the traded energy set beside the most the community could have traded
+    among itself, min(total surplus, total deficit) — the pair a grid-fairness judgment compares, in the
+    form the student already reads for each party (done/possible)."""
+    surplus, deficit, volume = _totals(summary)
+    return "\n".join([*_canonical_lines(summary, _hundredths, "energy"),
+                      f"totals surplus/deficit: {_hundredths(surplus)}/{_hundredths(deficit)}",
+                      f"traded/possible: {_hundredths(volume)}/{_hundredths(min(surplus, deficit))}"])
+
+
+def _canonical_lines(summary: dict[str, Any], energy: Callable[[float], str], trade_unit: str) -> list[str]:
+    """Tariffs, then sellers, buyers and trades, each list largest first, energies formatted by ``energy``."""
     mid, half = _mid_and_half_spread(summary)
     sellers = sorted(((round(s["p2p_kwh"], 2), round(s["surplus_kwh"], 2)) for s in summary["sellers"]), reverse=True)
     buyers = sorted(((round(b["p2p_kwh"], 2), round(b["deficit_kwh"], 2)) for b in summary["buyers"]), reverse=True)
     trades = sorted(((round(t["kwh"], 2), _band_pct(t["price"], mid, half)) for t in summary["trades"]), reverse=True)
-    surplus, deficit, volume = _totals(summary)
 
     def pairs(rows: list[tuple[float, float]]) -> str:
-        return " ".join(f"{_num(a, 2)}/{_num(b, 2)}" for a, b in rows) or "none"
+        return " ".join(f"{energy(a)}/{energy(b)}" for a, b in rows) or "none"
 
-    return "\n".join([
+    return [
         f"{summary['hour']:02d}h tariffs {_num(100 * summary['retail'], 1)}/{_num(100 * summary['feed_in'], 1)}c",
         f"sellers sold/surplus: {pairs(sellers)}",
         f"buyers bought/deficit: {pairs(buyers)}",
-        f"trades kWh@band%: {' '.join(f'{_num(q, 2)}@{b}' for q, b in trades) or 'none'}",
-        f"totals surplus/deficit/traded: {_num(surplus, 2)}/{_num(deficit, 2)}/{_num(volume, 2)}",
-    ])
+        f"trades {trade_unit}@band%: {' '.join(f'{energy(q)}@{b}' for q, b in trades) or 'none'}",
+    ]
+
+
+def _kwh(kwh: float) -> str:
+    return _num(kwh, 2)
+
+
+def _hundredths(kwh: float) -> str:
+    return str(round(100 * kwh))
 
 
 def _mid_and_half_spread(summary: dict[str, Any]) -> tuple[float, float]:

@@ -10,6 +10,7 @@ from fairmarket_local.critic.slot_text import (
     render_slot,
     render_slot_brief,
     render_slot_canonical,
+    render_slot_hundredths,
     render_slot_relative,
     render_totals,
 )
@@ -80,19 +81,38 @@ def test_canonical_slot_text_has_no_names_lists_largest_first_and_shows_the_band
     assert len(text) < len(render_slot_relative(slot))
 
 
-def test_canonical_slot_text_is_the_same_for_every_relabelling():
+def test_hundredths_text_counts_energy_in_hundredths_and_sets_traded_beside_possible(slots):
+    text = render_slot_hundredths(slots[4])
+    assert text.endswith("totals surplus/deficit: 400/300\ntraded/possible: 150/300")
+    assert "trades energy@band%: 100@" in text and "sellers sold/surplus: 100/300" in text
+    assert "." not in text.split("\n", 1)[1]  # whole numbers only (tariffs, on the first line, keep cents)
+    assert "trades energy@band%: none" in render_slot_hundredths(slots[3])
+    for slot in generate_slots(50, seed=5):  # the canonical lines, energies times 100
+        canonical, hundredths = render_slot_canonical(slot).split("\n"), render_slot_hundredths(slot).split("\n")
+        assert canonical[0] == hundredths[0]  # the tariff line is shared
+        surplus, deficit, traded = (round(100 * float(x)) for x in canonical[4].split(": ")[1].split("/"))
+        assert hundredths[4:] == [f"totals surplus/deficit: {surplus}/{deficit}",
+                                  f"traded/possible: {traded}/{min(surplus, deficit)}"]
+        assert [[round(100 * float(x)) for x in pair.split("/")] for pair in canonical[1].split(": ")[1].split()
+                if pair != "none"] == [[int(x) for x in pair.split("/")] for pair in
+                                       hundredths[1].split(": ")[1].split() if pair != "none"]
+
+
+@pytest.mark.parametrize("render", [render_slot_canonical, render_slot_hundredths])
+def test_canonical_slot_text_is_the_same_for_every_relabelling(render):
     rng = np.random.default_rng(3)
     for slot in (s for s in generate_slots(200, seed=4) if is_permutable(s)):
-        text = render_slot_canonical(slot)
-        assert all(render_slot_canonical(permute_summary(slot, rng)) == text for _ in range(3))
+        text = render(slot)
+        assert all(render(permute_summary(slot, rng)) == text for _ in range(3))
 
 
 def test_compact_and_student_templates():
-    assert {"compact.v1", "student.v1", "student.v2", "student.v3"} <= set(available_templates())
+    assert {"compact.v1", "student.v1", "student.v2", "student.v3", "student.v4"} <= set(available_templates())
     compact = load_template("compact").messages(SLOTS[1])[1]["content"]
     assert "computed: ftg" in compact and "sellers surplus/sold kWh" in compact
     student = load_template("student").messages(SLOTS[1])[1]["content"]
-    assert load_template("student").id == "student.v3" and student == render_slot_canonical(SLOTS[1])
+    assert load_template("student").id == "student.v4" and student == render_slot_hundredths(SLOTS[1])
+    assert load_template("student.v3").messages(SLOTS[1])[1]["content"] == render_slot_canonical(SLOTS[1])
     assert load_template("student.v2").messages(SLOTS[1])[1]["content"] == render_slot_relative(SLOTS[1])
     assert "totals: surplus" in load_template("student.v1").messages(SLOTS[1])[1]["content"]
     brief_only = parse_template("b.v1", b"[system]\nA\n[user]\n{slot_brief}\n", "b")
@@ -107,7 +127,7 @@ def test_template_hash_changes_with_content():
 
 @pytest.mark.parametrize("data, message", [
     (b"[user]\n{slot}\n", "needs a [system] section"),
-    (b"[system]\nA\n[user]\nno placeholder\n", "must contain one of {slot}, {slot_brief}, {slot_relative}, {slot_canonical}"),
+    (b"[system]\nA\n[user]\nno placeholder\n", "must contain one of {slot}, {slot_brief}, {slot_relative}, {slot_canonical}, {slot_hundredths}"),
     (b"[system]\nA {slot}\n[user]\n{slot}\n", "placeholders must come last"),
     (b"[system]\nA\n[user]\n{slot}\n" + b"static text after the slot data. " * 4, "placeholders must come last"),
     (b"colour: red\n[system]\nA\n[user]\n{slot}\n", "unknown header line"),

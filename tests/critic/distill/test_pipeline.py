@@ -38,7 +38,7 @@ def student(tmp_path_factory: pytest.TempPathFactory, session_home: Path):
 @pytest.mark.slow
 def test_a_tiny_distillation_registers_a_usable_gguf_model(student) -> None:
     manifest = get_model("tiny-student")
-    assert manifest.backend == "llama_cpp" and manifest.template == "student.v3"
+    assert manifest.backend == "llama_cpp" and manifest.template == "student.v4"
     assert manifest.distilled["teacher"] == "rule" and manifest.distilled["steps"] == 2
     assert manifest.distilled["schedule_steps"] == 2 and manifest.distilled["peak_rss_gb"] > 0
     assert "(first 4 layers)" in manifest.description  # the cut model exports and runs in llama.cpp
