@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -93,9 +95,9 @@ def test_hundredths_text_counts_energy_in_hundredths_and_sets_traded_beside_poss
         surplus, deficit, traded = (round(100 * float(x)) for x in canonical[4].split(": ")[1].split("/"))
         assert hundredths[4:] == [f"totals surplus/deficit: {surplus}/{deficit}",
                                   f"traded/possible: {traded}/{min(surplus, deficit)}"]
-        assert [[round(100 * float(x)) for x in pair.split("/")] for pair in canonical[1].split(": ")[1].split()
-                if pair != "none"] == [[int(x) for x in pair.split("/")] for pair in
-                                       hundredths[1].split(": ")[1].split() if pair != "none"]
+        for line in (1, 2):  # sellers, buyers
+            kwh, whole = (re.findall(r"[\d.]+", text[line].split(": ")[1]) for text in (canonical, hundredths))
+            assert [round(100 * float(x)) for x in kwh] == [int(x) for x in whole]
 
 
 @pytest.mark.parametrize("render", [render_slot_canonical, render_slot_hundredths])
