@@ -7,8 +7,9 @@ from pathlib import Path
 
 import fairmarket_local
 
-#: The source checkout (editable install): ``models/`` and ``prompts/`` live beside the package.
-REPO_ROOT = Path(fairmarket_local.__file__).resolve().parents[1]
+#: The top-level ``prompts/`` and ``models/`` folders, linked into the package as ``shipped/`` so that a
+#: wheel carries them (a git checkout on a file system without symlinks needs ``git config core.symlinks true``).
+SHIPPED = Path(fairmarket_local.__file__).resolve().parent / "shipped"
 
 
 def fairmarket_home() -> Path:

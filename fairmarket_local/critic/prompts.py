@@ -17,7 +17,7 @@ from typing import Any
 
 from fairmarket_local.common.canonical import sha256_hex
 from fairmarket_local.common.errors import FairmarketError
-from fairmarket_local.critic.paths import REPO_ROOT, fairmarket_home
+from fairmarket_local.critic.paths import SHIPPED, fairmarket_home
 from fairmarket_local.critic.slot_text import (
     render_indicators,
     render_slot,
@@ -61,7 +61,7 @@ class PromptTemplate:
 
 def template_dirs() -> list[Path]:
     """Folders searched for templates, first match wins."""
-    return [fairmarket_home() / "prompts", REPO_ROOT / "prompts"]
+    return [fairmarket_home() / "prompts", SHIPPED / "prompts"]
 
 
 def available_templates() -> list[str]:

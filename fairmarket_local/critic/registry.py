@@ -18,7 +18,7 @@ from fairmarket_local.common.canonical import content_hash
 from fairmarket_local.common.config import validate_section
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_text_atomic
-from fairmarket_local.critic.paths import REPO_ROOT, fairmarket_home
+from fairmarket_local.critic.paths import SHIPPED, fairmarket_home
 from fairmarket_local.critic.weights import assemble_from_package, cached_sha256, file_sha256, package_dir
 
 Backend = Literal["llama_cpp", "transformers", "vllm", "openai"]
@@ -124,7 +124,7 @@ class ModelManifest(BaseModel):
 
 def manifest_dirs() -> list[Path]:
     """Shipped manifests first; user manifests override them by id."""
-    return [REPO_ROOT / "models", user_models_dir()]
+    return [SHIPPED / "models", user_models_dir()]
 
 
 def user_models_dir() -> Path:
