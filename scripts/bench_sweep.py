@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from fairmarket_local.common.machine import machine_info, machine_text
 from fairmarket_local.experiments import ExperimentConfig, run_experiment
 
 VOLATILE = ("seconds", "peak_rss_mb")
@@ -48,14 +49,14 @@ def main() -> None:
         two, rows2 = timed(config, Path(tmp) / "two", workers=2)
         result = {"runs": args.runs, "episodes": args.episodes, "one_worker_s": one, "two_workers_s": two,
                   "speedup": one / two, "identical": rows1 == rows2,
-                  "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"}
+                  "machine": machine_info()}
         if args.ray:
             ray_s, rows3 = timed(config, Path(tmp) / "ray", executor="ray", workers=2)
             result.update(ray_s=ray_s, ray_speedup=one / ray_s, ray_identical=rows3 == rows1)
     if args.json:
         print(json.dumps(result))
         return
-    print(f"sweep of {args.runs} runs ({args.episodes} episodes each, pilot, rule critic) on {result['machine']}")
+    print(f"sweep of {args.runs} runs ({args.episodes} episodes each, pilot, rule critic) on {machine_text(result['machine'])}")
     print(f"  1 worker : {one:7.1f} s")
     print(f"  2 workers: {two:7.1f} s   speed-up {result['speedup']:.2f}x   identical tables: {result['identical']}")
     if args.ray:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import torch
 
+from fairmarket_local.common.machine import machine_info
 from fairmarket_local.critic.rule import RuleCritic
 from fairmarket_local.training import train
 from fairmarket_local.training.config import load_run_config
@@ -86,16 +87,6 @@ def bench_critic_cost(episodes: int = 2, workers: int = 2, critic: str | None = 
             "llm_calls": llm.results["critic_cache_misses"], "replay_identical": report["identical"]}
 
 
-def machine() -> dict:
-    cpu = platform.processor()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__}
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
@@ -105,7 +96,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--critic-episodes", type=int, default=2, help="episodes of each part-2 run")
     parser.add_argument("--no-loop", action="store_true", help="skip part 1")
     args = parser.parse_args(argv)
-    result = {"machine": machine(), "loop": [] if args.no_loop else bench_loop(args.sizes)}
+    result = {"machine": machine_info("torch", "stable-baselines3"),
+              "loop": [] if args.no_loop else bench_loop(args.sizes)}
     if not args.no_llm:
         result["critic"] = bench_critic_cost(args.critic_episodes, critic=args.critic)
     if args.json:

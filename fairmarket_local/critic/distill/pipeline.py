@@ -28,6 +28,7 @@ import numpy as np
 from fairmarket_local.common.canonical import content_hash
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_json, write_jsonl, write_text_atomic
+from fairmarket_local.common.machine import machine_info
 from fairmarket_local.common.plotting import pyplot, save_figure
 from fairmarket_local.common.progress import progress_bar
 from fairmarket_local.critic.cache import CacheMode
@@ -119,7 +120,8 @@ def distill(
         "heldout_slots": len(held), "teacher_fallbacks_dropped": dropped + dropped_held, "data_sha256": data_sha256,
         "examples_per_s": log["examples_seen"] / log["train_seconds"] if log["train_seconds"] else 0.0,
         "config": {**config.__dict__, "snapshot_minutes": list(config.snapshot_minutes)},
-        **{k: log[k] for k in ("steps", "schedule_steps", "examples_seen", "train_seconds")},
+        **{k: log[k] for k in ("steps", "schedule_steps", "examples_seen", "train_seconds", "compute_dtype")},
+        "machine": machine_info("torch", "transformers"),
         "peak_rss_gb": round(peak_rss_gb(), 2),
         "f16_sha256": file_sha256(files["f16"]),
     }

@@ -1,7 +1,8 @@
 """Fine-tune a small causal LM on (prompt → teacher answer) pairs with transformers: loss on the answer only.
 
-Full fine-tune in float32 master weights under bfloat16 autocast (about twice as fast as float32 on a
-CPU with AVX-512 BF16); batches group prompts of similar length so little is spent on padding, and
+Full fine-tune in float32 master weights, under bfloat16 autocast where the CPU computes bf16 natively
+(about twice as fast as float32 with AVX-512 BF16; emulated on an AVX2-only CPU it is 68x slower, so
+there the forward pass stays float32: :func:`~fairmarket_local.common.machine.compute_dtype`); batches group prompts of similar length so little is spent on padding, and
 the vocabulary projection runs only at answer positions.
 
 The learning rate is a function of the step: a linear warm-up, then a cosine decay to a tenth over
@@ -23,9 +24,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fairmarket_local.common.errors import FairmarketError
+from fairmarket_local.common.machine import compute_dtype
 from fairmarket_local.critic.prompts import PromptTemplate
 from fairmarket_local.metrics.fairness import FairnessScores
 
@@ -47,6 +49,7 @@ class StudentConfig:
     schedule_steps: int | None = None  # length of the decay (default: max_steps, else planned from the budget)
     snapshot_minutes: tuple[float, ...] = ()  # save the weights when training time passes these marks
     seed: int = 0
+    dtype: Literal["auto", "bfloat16", "float32"] = "auto"  # compute dtype; auto: bf16 only where it is native
 
 
 def answer_text(scores: FairnessScores) -> str:
@@ -86,6 +89,7 @@ def train_student(
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     device = next(model.parameters()).device
+    dtype = compute_dtype(config.dtype)
     # every weight learns, the token embeddings too: frozen, the digits' embeddings cannot move and the
     # student never learns to compare two numbers (measured: ρ ftg 0.82 instead of 0.99 after 30 minutes).
     # Fused: one kernel for the whole update instead of several passes per tensor (0.04 s a step, not 0.34).
@@ -103,9 +107,9 @@ def train_student(
             if trained >= budget or (config.max_steps is not None and step >= config.max_steps):
                 model.eval()
                 return {"steps": step, "schedule_steps": horizon, "examples_seen": seen, "train_seconds": trained,
-                        "losses": losses}
+                        "compute_dtype": dtype, "losses": losses}
             start = time.perf_counter()
-            loss = _loss(model, batch, device)
+            loss = _loss(model, batch, device, dtype)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
@@ -166,8 +170,8 @@ def _batches(examples: list[Example], size: int, generator: Any) -> list[list[Ex
     return [[examples[i] for i in batches[k]] for k in shuffled]
 
 
-def _loss(model: Any, batch: list[Example], device: Any) -> Any:
-    """Mean cross-entropy over the answer tokens of a right-padded batch."""
+def _loss(model: Any, batch: list[Example], device: Any, dtype: str) -> Any:
+    """Mean cross-entropy over the answer tokens of a right-padded batch, computed in ``dtype``."""
     import torch
 
     width = max(len(ids) for ids, _ in batch)
@@ -181,7 +185,7 @@ def _loss(model: Any, batch: list[Example], device: Any) -> Any:
         rows += [r] * (len(tokens) - n_prompt)
         cols += list(range(n_prompt - 1, len(tokens) - 1))
         targets += tokens[n_prompt:]
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=dtype == "bfloat16")
     with autocast:
         hidden = model.model(input_ids=ids.to(device), attention_mask=mask.to(device)).last_hidden_state
         logits = model.lm_head(hidden[torch.tensor(rows), torch.tensor(cols)])
