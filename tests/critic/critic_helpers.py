@@ -10,6 +10,20 @@ from fairmarket_local.critic.cache import ScoreCache
 from fairmarket_local.critic.engine import Engine, Generation, Messages
 from fairmarket_local.critic.model_critic import ModelCritic
 from fairmarket_local.critic.prompts import load_template
+from fairmarket_local.env.summary import summary_fairness
+from fairmarket_local.metrics.fairness import FairnessScores
+
+#: How far a greedy answer of one model may move between configurations (back-end, process, kernels of
+#: another CPU, batch size): the floating-point order changes, and with it at times the second decimal
+#: (0.33 in process against 0.32 from llama.cpp's server on an AVX2-only machine). Bit-identity is only
+#: promised within one configuration.
+ACROSS_CONFIGURATIONS = 0.02
+
+
+def assert_copies_indicators(score: FairnessScores, summary: dict[str, Any]) -> None:
+    """With the grounded template the small models copy the indicators they are shown."""
+    for got, reference in zip(score.values(), summary_fairness(summary).values()):
+        assert abs(got - reference) <= ACROSS_CONFIGURATIONS, (score, summary_fairness(summary))
 
 
 def make_summary(

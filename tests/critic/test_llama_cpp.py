@@ -10,6 +10,7 @@ import pytest
 from fairmarket_local.common.offline import apply_offline_guards
 from fairmarket_local.critic import make_critic
 from fairmarket_local.critic.weights import package_dir
+from tests.critic.critic_helpers import assert_copies_indicators
 
 pytest.importorskip("llama_cpp")
 pytestmark = pytest.mark.slow
@@ -37,7 +38,7 @@ def test_smollm2_grounded_scores_memoized_and_repeatable(tmp_path, slots):
     scores = critic.score(slots[:3])
     assert [s.source for s in scores] == ["model"] * 3 and critic.stats.fallbacks == 0
     assert all(0.0 <= v <= 1.0 for s in scores for v in s.values())
-    assert scores[1].values() == (1.0, 0.33, 0.0)  # the monopoly slot: it copies the indicators
+    assert_copies_indicators(scores[1], slots[1])  # the monopoly slot
     critic.close()
     replayed = _rescore_in_new_process(slots[:3], tmp_path / "c", "replay")
     assert [r[:3] for r in replayed] == [list(s.values()) for s in scores] and {r[3] for r in replayed} == {"cache"}
