@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -35,9 +36,28 @@ def write_text_atomic(path: Path, text: str) -> None:
         raise FairmarketError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+def json_safe(obj: Any) -> Any:
+    """``obj`` as strict-JSON values: NaN and infinities become ``None`` (an undefined value, e.g. the
+    rank correlation of a constant column), numpy scalars and arrays become Python numbers and lists."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {key: json_safe(value) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(value) for value in obj]
+    if hasattr(obj, "tolist"):  # numpy scalar or array
+        return json_safe(obj.tolist())
+    return obj
+
+
+def dumps_strict(obj: Any, indent: int | None = 2, sort_keys: bool = False) -> str:
+    """JSON that every parser accepts (``jq``, browsers): no bare ``NaN``/``Infinity``."""
+    return json.dumps(json_safe(obj), indent=indent, sort_keys=sort_keys, allow_nan=False)
+
+
 def write_json(path: Path, obj: Any) -> None:
-    """Pretty JSON, atomically."""
-    write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, allow_nan=True) + "\n")
+    """Pretty strict JSON, atomically."""
+    write_text_atomic(path, dumps_strict(obj, sort_keys=True) + "\n")
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
