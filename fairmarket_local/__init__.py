@@ -1,4 +1,7 @@
-"""fairmarket-local: fairness-shaped multi-agent RL for P2P electricity markets, fully offline."""
+"""fairmarket-local: fairness-shaped multi-agent RL for P2P electricity markets, fully offline.
+
+Docstrings cite the system specification as ``SPEC §N``: section N of ``docs/spec.md`` in the repository.
+"""
 
 from fairmarket_local.common.offline import apply_offline_guards
 

