@@ -13,6 +13,7 @@ from rich.table import Table
 
 from fairmarket_cli.errors import user_errors
 from fairmarket_local.training import train as run_training
+from fairmarket_local.training.evaluate import COLUMNS as EVALUATION_COLUMNS
 from fairmarket_local.training.evaluate import evaluate as run_evaluation
 from fairmarket_local.training.replay import replay as run_replay
 from fairmarket_local.training.replay import rescore
@@ -97,6 +98,6 @@ def evaluate(
     table.add_column("KPI")
     for row in rows:
         table.add_column(row["policy"], justify="right")
-    for key in list(rows[0])[1:]:
+    for key in EVALUATION_COLUMNS:  # the KPIs; per-household savings and price histograms are in the files
         table.add_row(key, *(f"{row[key]:.4g}" for row in rows))
     console.print(table)
