@@ -27,12 +27,12 @@ SPEC_SECTIONS = {
 # Built from pieces so that this file does not match its own patterns.
 OUTSIDE = tuple("".join(parts) for parts in (
     ("../", "shared"),
-    ("shared/", "SPEC"),
-    ("shared/", "notes"),
-    ("notes/", "local-llm"),
-    ("notes/", "machines.md"),
+    ("share", "d/SPEC"),
+    ("share", "d/notes"),
+    ("note", "s/local", "-llm"),
+    ("note", "s/machines.md"),
     ("/work/", "shared"),
-    ("vllm-cpu-runtime", "-reqs"),
+    ("vllm-cpu-", "runtime-reqs"),
 ))
 BINARY_SUFFIXES = {".gz", ".zip", ".png", ".jpg", ".jpeg", ".gif", ".pdf", ".parquet", ".pq", ".gguf",
                    ".safetensors", ".bin", ".pyc"}
