@@ -3,9 +3,16 @@
 Use :func:`make_critic`; every critic has ``score(list[summary]) -> list[FairnessScores]``.
 """
 
-from fairmarket_local.critic.base import Critic, CriticStats
-from fairmarket_local.critic.cache import CACHE_MODES, CACHE_SCHEMA, ReplayMiss
-from fairmarket_local.critic.factory import make_critic
-from fairmarket_local.metrics.fairness import FairnessScores
+from fairmarket_local.common.lazy import lazy_exports
 
-__all__ = ["CACHE_MODES", "CACHE_SCHEMA", "Critic", "CriticStats", "FairnessScores", "ReplayMiss", "make_critic"]
+_EXPORTS = {
+    "Critic": "base",
+    "CriticStats": "base",
+    "CACHE_MODES": "cache",
+    "CACHE_SCHEMA": "cache",
+    "ReplayMiss": "cache",
+    "make_critic": "factory",
+    "FairnessScores": "fairmarket_local.metrics.fairness",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted(_EXPORTS)

@@ -1,18 +1,17 @@
 """Household load / PV profiles: embedded Fontana data, the community sampler, user data, weather flag."""
 
-from fairmarket_local.profiles.community import KIND_NAMES, Community, Kind
-from fairmarket_local.profiles.config import BatteryConfig, CommunityConfig, MixConfig, community_config
-from fairmarket_local.profiles.sampler import sample_community
-from fairmarket_local.profiles.user_data import load_user_data
+from fairmarket_local.common.lazy import lazy_exports
 
-__all__ = [
-    "KIND_NAMES",
-    "BatteryConfig",
-    "Community",
-    "CommunityConfig",
-    "Kind",
-    "MixConfig",
-    "community_config",
-    "load_user_data",
-    "sample_community",
-]
+_EXPORTS = {
+    "KIND_NAMES": "community",
+    "Community": "community",
+    "Kind": "community",
+    "BatteryConfig": "config",
+    "CommunityConfig": "config",
+    "MixConfig": "config",
+    "community_config": "config",
+    "sample_community": "sampler",
+    "load_user_data": "user_data",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted(_EXPORTS)

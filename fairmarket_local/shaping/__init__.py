@@ -1,5 +1,11 @@
 """Reward shaping (SPEC §6): economic reward plus a ramped, scaled fairness term."""
 
-from fairmarket_local.shaping.shaper import FairnessShaper, ShapingConfig, ramp
+from fairmarket_local.common.lazy import lazy_exports
 
-__all__ = ["FairnessShaper", "ShapingConfig", "ramp"]
+_EXPORTS = {
+    "FairnessShaper": "shaper",
+    "ShapingConfig": "shaper",
+    "ramp": "shaper",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted(_EXPORTS)

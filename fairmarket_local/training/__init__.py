@@ -1,6 +1,12 @@
 """Fairness-shaped IPPO with Stable-Baselines3 (SPEC §7): groups, coordinator, runs, replay, evaluation."""
 
-from fairmarket_local.training.config import RunConfig, load_run_config
-from fairmarket_local.training.run import RunResult, train
+from fairmarket_local.common.lazy import lazy_exports
 
-__all__ = ["RunConfig", "RunResult", "load_run_config", "train"]
+_EXPORTS = {
+    "RunConfig": "config",
+    "load_run_config": "config",
+    "RunResult": "run",
+    "train": "run",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted(_EXPORTS)
