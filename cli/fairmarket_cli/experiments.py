@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -11,8 +10,8 @@ import typer
 import yaml
 
 from fairmarket_cli.errors import user_errors
-from fairmarket_local.experiments import load_experiment, run_experiment
-from fairmarket_local.experiments.config import experiment_names
+from fairmarket_local.common.io import dumps_strict
+from fairmarket_local.experiments.config import experiment_names, load_experiment
 
 experiment_app = typer.Typer(help="Run the studies of SPEC §8 (pilot, community, mixed, scale, sensitivity).",
                              no_args_is_help=True)
@@ -32,12 +31,14 @@ QuietOption = typer.Option(False, help="No progress bar.")
 
 def _run(config: str, out: Path, executor: ExecutorName, workers: int, address: Optional[str], force: bool,
          json_out: bool, quiet: bool) -> None:
+    from fairmarket_local.experiments.runner import run_experiment
+
     with user_errors():
         rows = run_experiment(config, out, executor=executor.value, workers=workers, address=address,
                               force=force, progress=not quiet)
     if json_out:
         for row in rows:
-            typer.echo(json.dumps(row))
+            typer.echo(dumps_strict(row, indent=None))
         return
     if not rows:
         typer.echo("no finished jobs yet", err=True)

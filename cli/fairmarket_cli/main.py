@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -15,17 +14,17 @@ from rich.table import Table
 from fairmarket_cli.cache import cache_app
 from fairmarket_cli.critic import critic_app
 from fairmarket_cli.doctor import doctor
-from fairmarket_cli.errors import user_errors
+from fairmarket_cli.errors import OneLineErrors, user_errors
 from fairmarket_cli.experiments import experiment_app, sweep
 from fairmarket_cli.models import models_app
 from fairmarket_cli.report import report
 from fairmarket_cli.training import evaluate, replay, train
 from fairmarket_local import __version__
-from fairmarket_local.baselines import simulate as run_simulation
-from fairmarket_local.common.io import refuse_overwrite, write_json, write_jsonl
+from fairmarket_local.common.io import dumps_strict, refuse_overwrite, write_json, write_jsonl
 from fairmarket_local.env.config import load_env_config, scenario_names
 
 app = typer.Typer(
+    cls=OneLineErrors,
     help="Fairness-shaped multi-agent RL for P2P electricity markets, fully offline.",
     no_args_is_help=True,
     add_completion=False,
@@ -71,6 +70,8 @@ def simulate(
     quiet: bool = typer.Option(False, help="No progress bar."),
 ) -> None:
     """Run baseline bidders through a scenario and write KPIs and fairness to DIR/metrics.json."""
+    from fairmarket_local.baselines.simulate import simulate as run_simulation
+
     with user_errors():
         metrics_path = out / "metrics.json"
         refuse_overwrite(metrics_path, force)
@@ -84,7 +85,7 @@ def simulate(
         if record_slots is not None:
             write_jsonl(record_slots, result.summaries)
     if as_json:
-        typer.echo(json.dumps(result.metrics, indent=2, sort_keys=True))
+        typer.echo(dumps_strict(result.metrics, sort_keys=True))
         return
     table = Table(title=f"{result.metrics['scenario']} · {policy.value} · {result.metrics['households']} households"
                         f" · {result.metrics['days']} days")
