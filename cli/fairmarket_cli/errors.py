@@ -12,6 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from fairmarket_local.common.errors import FairmarketError
+from fairmarket_local.common.progress import third_party_silenced
 
 
 @contextmanager
@@ -29,13 +30,19 @@ clicks = importlib.import_module(typer.BadParameter.__module__)
 
 
 class OneLineErrors(TyperGroup):
-    """Click's own errors (unknown option, missing or bad value) as one line, not a framed usage box."""
+    """Click's own errors (unknown option, missing or bad value) as one line, not a framed usage box; and
+    ``--quiet`` (an option of every long command) silences the libraries underneath too."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(self, args: list[str] | None = None, *rest: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        quiet = "--quiet" in (sys.argv[1:] if args is None else args)
+        with third_party_silenced(quiet):  # set before any library is imported
+            return self._main(args, *rest, standalone_mode=standalone_mode, **kwargs)
+
+    def _main(self, args: list[str] | None, *rest: Any, standalone_mode: bool, **kwargs: Any) -> Any:
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(args, *rest, standalone_mode=False, **kwargs)
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = super().main(args, *rest, standalone_mode=False, **kwargs)
         except clicks.NoArgsIsHelpError as exc:
             typer.echo(exc.ctx.get_help())
             code = 0

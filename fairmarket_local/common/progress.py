@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -35,3 +38,38 @@ def progress_bar(total: int, description: str, unit: str = "it", enabled: bool =
             progress.update(task, rate=f"{speed:,.1f} {unit}/s" if speed else "", extra=extra)
 
         yield advance
+
+
+QUIET_ENV = {
+    "TQDM_DISABLE": "1",  # tqdm bars (transformers, huggingface_hub, vLLM)
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
+    "TOKENIZERS_PARALLELISM": "false",  # its fork warning
+    "VLLM_LOGGING_LEVEL": "ERROR",
+    "VLLM_CONFIGURE_LOGGING": "0",
+}
+
+
+@contextmanager
+def third_party_silenced(enabled: bool = True) -> Iterator[None]:
+    """``--quiet``: no progress bars, log lines or warnings from the libraries underneath, in this process and
+    in the worker processes it starts (they inherit the environment); errors still print. Undone on exit."""
+    if not enabled:
+        yield
+        return
+    saved_env = {key: os.environ.get(key) for key in QUIET_ENV}
+    saved_level = logging.root.manager.disable
+    os.environ.update(QUIET_ENV)
+    logging.disable(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(saved_level)
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
