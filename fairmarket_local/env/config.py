@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidatorFunctionWrapHandler, field_validator, model_validator
 
 from fairmarket_local.common.config import read_named_yaml, validate_section, yaml_names
 from fairmarket_local.common.errors import ConfigError
@@ -15,6 +15,23 @@ from fairmarket_local.profiles.config import CommunityConfig
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 # Top-level sections a scenario file may hold; higher layers (training, critic, experiments) own theirs.
 KNOWN_SECTIONS = {"name", "description", "seed", "community", "market", "env", "critic", "training", "experiment"}
+# $/kWh. No utility charges this much; a higher price is a unit slip (cents for dollars). Slot files are held to it too.
+MAX_TARIFF = 10.0
+
+
+def validated_tariff(data: Any) -> TariffConfig:
+    """A :class:`TariffConfig` (or its dict) whose retail prices, and so feed-in prices, are at most ``MAX_TARIFF``.
+
+    :raises ConfigError: naming the key under ``tariff``.
+    """
+    tariff = data if isinstance(data, TariffConfig) else TariffConfig.model_validate(data)
+    retail = {"tariff.retail": tariff.retail, **{f"tariff.periods[{k}].retail": p.retail
+                                                for k, p in enumerate(tariff.periods)}}
+    for key, price in retail.items():
+        if price > MAX_TARIFF:
+            raise ConfigError(f"{key}: {price:g} $/kWh is above the limit of {MAX_TARIFF:g}"
+                              " (prices are in $/kWh, not cents)")
+    return tariff
 
 
 class MarketConfig(BaseModel):
@@ -28,6 +45,14 @@ class MarketConfig(BaseModel):
     price_rule: Literal["midpoint", "maker"] = "midpoint"
     mode: Literal["cda", "call"] = "cda"
     fbs_variant: Literal["jain", "gini"] = "jain"
+
+    @field_validator("tariff", mode="wrap")
+    @classmethod
+    def _tariff(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> TariffConfig:
+        try:
+            return validated_tariff(handler(value))
+        except ConfigError as exc:  # the tariff names its keys from its own section
+            raise ConfigError(f"config error: market.{exc}") from None
 
     @field_validator("quantity_levels")
     @classmethod
@@ -55,10 +80,18 @@ class EnvConfig(BaseModel):
 
     name: str = "custom"
     description: str = ""
-    seed: int = 0
+    seed: int = Field(0, ge=0)
     community: CommunityConfig = Field(default_factory=CommunityConfig)
     market: MarketConfig = Field(default_factory=MarketConfig)
     env: EnvOptions = Field(default_factory=EnvOptions)
+
+    @model_validator(mode="after")
+    def _episode_fits(self) -> EnvConfig:
+        days, available = self.env.episode_days, self.community.n_days
+        if days is not None and days > available:
+            raise ConfigError(f"config error: env.episode_days: {days} is more than community.n_days ({available});"
+                              " an episode cannot be longer than the simulated days")
+        return self
 
 
 def scenario_names() -> list[str]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -62,7 +62,7 @@ class ExperimentConfig(BaseModel):
     name: str
     description: str = ""
     scenario: str
-    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    seeds: list[Annotated[int, Field(ge=0)]] = Field(default_factory=lambda: [0], min_length=1)
     eval_episodes: int = Field(3, ge=1)
     overrides: dict[str, Any] = Field(default_factory=dict)
     grid: dict[str, list[Any]] = Field(default_factory=dict)
@@ -100,4 +100,4 @@ def load_experiment(name_or_path: str | Path) -> ExperimentConfig:
     """A shipped experiment by name, or a YAML file; one-line errors."""
     path, data = read_named_yaml(name_or_path, CONFIG_DIR, "experiment")
     data.setdefault("name", path.stem)
-    return validate_section(ExperimentConfig, data, f"experiment {path.name}")
+    return validate_section(ExperimentConfig, data, "", origin=f"experiment {path}")
