@@ -68,9 +68,11 @@ def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
 
 
 def jsonl_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(1-based line number, text) of every non-blank line; an unreadable file is a one-line error."""
+    """(1-based line number, text) of every non-blank line; an unreadable or non-UTF-8 file is a one-line error."""
+    from fairmarket_local.common.text import decode_utf8
+
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = decode_utf8(Path(path).read_bytes(), path)
     except OSError as exc:
         raise FairmarketError(f"cannot read {path}: {exc.strerror or exc}") from None
     for number, line in enumerate(text.splitlines(), start=1):

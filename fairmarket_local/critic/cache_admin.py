@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -12,8 +11,9 @@ from typing import Any
 import diskcache
 
 from fairmarket_local.common.canonical import canonical_json
-from fairmarket_local.common.errors import FairmarketError
+from fairmarket_local.common.errors import DataError, FairmarketError
 from fairmarket_local.common.io import jsonl_lines, write_text_atomic
+from fairmarket_local.common.text import loads_strict
 from fairmarket_local.critic.cache import CACHE_SCHEMA, check_entry, open_store, storage_errors
 from fairmarket_local.critic.schema import InvalidAnswer
 
@@ -116,11 +116,11 @@ def _read_export(path: Path) -> list[tuple[str, str]]:
     rows = []
     for number, line in jsonl_lines(path):
         try:
-            row = json.loads(line)
+            row = loads_strict(line)
             key, value = row["key"], canonical_json(row["entry"])
             check_entry(key, value)
         except (ValueError, KeyError, TypeError, InvalidAnswer) as exc:
-            raise FairmarketError(f"{path}:{number}: not a valid cache export line ({exc})") from None
+            raise DataError(f"{path}:{number}: not a valid cache export line ({exc})") from None
         rows.append((key, value))
     return rows
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from fairmarket_local.common.canonical import sha256_hex
 from fairmarket_local.common.errors import FairmarketError
+from fairmarket_local.common.text import decode_utf8
 from fairmarket_local.critic.paths import SHIPPED, fairmarket_home
 from fairmarket_local.critic.slot_text import (
     render_indicators,
@@ -75,7 +76,7 @@ def load_template(ref: str | Path) -> PromptTemplate:
     """Load ``ref``: a file path, ``name.vN``, or ``name`` (its highest version)."""
     path = Path(ref)
     if path.suffix == ".txt" and path.is_file():
-        return parse_template(path.name.removesuffix(".txt"), path.read_bytes(), str(path))
+        return _parse_file(path.name.removesuffix(".txt"), path)
     return _load_by_id(str(ref))
 
 
@@ -92,14 +93,22 @@ def _load_by_id(ref: str) -> PromptTemplate:
             path = versions[max(versions)]
         else:
             continue
-        return parse_template(path.name.removesuffix(".txt"), path.read_bytes(), str(path))
+        return _parse_file(path.name.removesuffix(".txt"), path)
     known = ", ".join(available_templates()) or "none"
     raise FairmarketError(f"unknown prompt template {ref!r} (available: {known})")
 
 
+def _parse_file(template_id: str, path: Path) -> PromptTemplate:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FairmarketError(f"cannot read prompt template {path}: {exc.strerror or exc}") from None
+    return parse_template(template_id, data, str(path))
+
+
 def parse_template(template_id: str, data: bytes, origin: str) -> PromptTemplate:
-    """Parse a template file's bytes; ``origin`` names it in errors."""
-    text = data.decode("utf-8")
+    """Parse a template file's bytes; ``origin`` names it in errors (bytes that are not UTF-8 are a DataError)."""
+    text = decode_utf8(data, origin)
     parts = _SECTION.split(text)
     if len(parts) != 5 or parts[1] != "system" or parts[3] != "user":
         raise FairmarketError(f"{origin}: a template needs a [system] section, then a [user] section")
