@@ -11,7 +11,7 @@ from rich.table import Table
 
 from fairmarket_cli.errors import user_errors
 from fairmarket_local.common.errors import FairmarketError
-from fairmarket_local.critic.registry import add_model, get_model, list_models, verified_weights
+from fairmarket_local.critic.registry import add_model, get_model, scan_models, verified_weights
 
 models_app = typer.Typer(help="List, verify and register local critic models.", no_args_is_help=True)
 console = Console()
@@ -19,9 +19,8 @@ console = Console()
 
 @models_app.command("list")
 def list_() -> None:
-    """Registered models with back-end, size, licence and manifest."""
-    with user_errors():
-        models = list_models()
+    """Registered models with back-end, size, licence and manifest; then one line per unreadable manifest."""
+    models, broken = scan_models()
     table = Table()
     table.add_column("id", no_wrap=True)
     for column in ("back-end", "size MB", "licence", "chat format"):
@@ -32,13 +31,17 @@ def list_() -> None:
         template = model.chat_format or ("server" if model.server else "from weights")
         table.add_row(model.id, model.backend, size, model.licence, template, model.origin)
     console.print(table)
+    for error in broken.values():
+        typer.echo(f"error: {error}", err=True)
+    if broken:
+        raise typer.Exit(2)
 
 
 @models_app.command("verify")
 def verify(model_ids: Optional[list[str]] = typer.Argument(None, help="Model ids (default: all).")) -> None:
     """Check each model's weights against its sha256 (assembling chunked weights once)."""
     with user_errors():
-        ids = model_ids or sorted(list_models())
+        ids = model_ids or _all_ids()
         failed = 0
         for model_id in ids:
             try:
@@ -53,6 +56,12 @@ def verify(model_ids: Optional[list[str]] = typer.Argument(None, help="Model ids
                 typer.echo(f"FAIL  {model_id}  {exc}")
     if failed:
         raise typer.Exit(1)
+
+
+def _all_ids() -> list[str]:
+    """Every registered id, and the file name of each unreadable manifest (so that verify reports it)."""
+    models, broken = scan_models()
+    return sorted(set(models) | {path.stem for path in broken})
 
 
 @models_app.command("add")

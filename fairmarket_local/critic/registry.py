@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fairmarket_local.common.canonical import content_hash
-from fairmarket_local.common.config import validate_section
+from fairmarket_local.common.config import load_yaml, validate_section
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_text_atomic
 from fairmarket_local.critic.paths import SHIPPED, fairmarket_home
@@ -132,30 +132,51 @@ def user_models_dir() -> Path:
 
 
 def load_manifest(path: Path) -> ModelManifest:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise FairmarketError(f"cannot read model manifest {path}: {exc}") from None
-    manifest = validate_section(ModelManifest, data, f"model manifest {path}")
+    """:raises FairmarketError: one line naming ``path`` (unreadable, not UTF-8, not YAML, invalid)."""
+    manifest = validate_section(ModelManifest, load_yaml(path), "", origin=f"model manifest {path}")
     return manifest.model_copy(update={"origin": str(path)})
 
 
-def list_models() -> dict[str, ModelManifest]:
-    """Every registered model by id."""
+def scan_models() -> tuple[dict[str, ModelManifest], dict[Path, FairmarketError]]:
+    """Every registered model by id, and the manifests that cannot be loaded with their (one-line) error."""
     models: dict[str, ModelManifest] = {}
+    broken: dict[Path, FairmarketError] = {}
     for folder in manifest_dirs():
         if folder.is_dir():
             for path in sorted(folder.glob("*.yaml")):
-                manifest = load_manifest(path)
+                try:
+                    manifest = load_manifest(path)
+                except FairmarketError as exc:
+                    broken[path] = exc
+                    continue
                 models[manifest.id] = manifest
+    return models, broken
+
+
+def list_models() -> dict[str, ModelManifest]:
+    """Every registered model by id.
+
+    :raises FairmarketError: the problem of the first manifest that cannot be loaded.
+    """
+    models, broken = scan_models()
+    if broken:
+        raise next(iter(broken.values()))
     return models
 
 
 def get_model(model_id: str) -> ModelManifest:
-    models = list_models()
+    """The manifest of ``model_id``; a broken manifest only matters if its file is named after ``model_id``.
+
+    :raises FairmarketError: unknown id, or the problem of ``<model_id>.yaml``.
+    """
+    models, broken = scan_models()
+    for path, error in broken.items():
+        if path.stem == model_id:
+            raise error
     if model_id not in models:
+        unreadable = f"; unreadable manifests: {', '.join(str(p) for p in broken)}" if broken else ""
         raise FairmarketError(f"unknown model {model_id!r} (registered: {', '.join(sorted(models)) or 'none'};"
-                              " add one with `fairmarket models add PATH`)")
+                              f" add one with `fairmarket models add PATH`{unreadable})")
     return models[model_id]
 
 
