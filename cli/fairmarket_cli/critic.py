@@ -85,11 +85,14 @@ def compare(
     with user_errors():
         for name in OUTPUT_FILES:
             refuse_overwrite(out / name, force)
+        names = _csv(models)
+        if not names:
+            raise FairmarketError(f"--models: no models given in {models!r} (e.g. --models smollm2-135m,rule)")
         summaries = read_summaries(input_path)[:limit]
-        pairs = critic_pairs(_csv(models), _csv(templates))
+        pairs = critic_pairs(names, _csv(templates))
         with progress_bar(len(pairs) * len(summaries), "critic compare", unit="slots", enabled=not quiet) as advance:
             rows, runs = compare_critics(
-                summaries, _csv(models), _csv(templates), cache_dir, cache_mode,  # type: ignore[arg-type]
+                summaries, names, _csv(templates), cache_dir, cache_mode,  # type: ignore[arg-type]
                 invariance_n, repeat_n, threads, advance)
         written = write_report(out, rows, runs, [summary_fairness(s) for s in summaries])
     typer.echo((out / "critics.md").read_text(encoding="utf-8"))
@@ -111,7 +114,7 @@ def distill_command(
                                             " --schedule-steps it reproduces a timed run exactly (see distill.json)."),
     schedule_steps: Optional[int] = typer.Option(None, min=1, help="Length of the learning-rate decay in steps"
                                                  " (default: --max-steps, else planned from the budget)."),
-    seed: int = typer.Option(0, help="Seed of the generator, the split and the training order."),
+    seed: int = typer.Option(0, min=0, help="Seed of the generator, the split and the training order."),
     heldout: int = typer.Option(200, min=1, help="Slots held out for the evaluation."),
     batch_size: int = typer.Option(8, min=1, help="Examples per optimiser step."),
     layers: Optional[int] = typer.Option(None, min=1, help="Keep only the base's first N transformer layers"

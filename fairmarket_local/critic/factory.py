@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic.base import Critic
-from fairmarket_local.critic.cache import CacheMode, ScoreCache
+from fairmarket_local.critic.cache import CACHE_MODES, CacheMode, ScoreCache
 from fairmarket_local.critic.engine import Engine
 from fairmarket_local.critic.model_critic import ModelCritic
 from fairmarket_local.critic.paths import default_cache_dir
@@ -37,6 +37,8 @@ def make_critic(
     The model is loaded (and its weights verified) on the first cache miss, so ``replay`` never loads it.
     ``cache_dir`` defaults to ``$FAIRMARKET_HOME/critic-cache``; ``cache_mode`` is use|replay|refresh|off.
     """
+    if cache_mode not in CACHE_MODES:  # checked for every critic, though the rule critic uses no cache
+        raise FairmarketError(f"unknown cache mode {cache_mode!r} (choose from {', '.join(CACHE_MODES)})")
     if model == "rule":
         return RuleCritic(fbs_variant)
     if fbs_variant != "jain":
