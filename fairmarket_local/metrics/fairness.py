@@ -3,7 +3,8 @@
 Conventions beyond the bare formulas (stated in SPEC §4 and the README):
 - a seller with zero actual surplus is left out of FBS (its fill ratio is undefined);
 - fill ratios are clipped to [0, 1] (a seller who sold more than it actually had is "fully served");
-- FTG is clipped to [0, 1] for the same reason (P2P volume can exceed min(S, D) under forecast error).
+- FTG is clipped to [0, 1] for the same reason (P2P volume can exceed min(S, D) under forecast error);
+- every score is clipped to [0, 1] when it is made, whoever made it (Jain's index can round to 1 + 2e-16).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ class FairnessScores:
     source: str = "rule"
     rationale: str | None = None
 
+    def __post_init__(self) -> None:
+        for key in ("ftg", "fbs", "fpp"):
+            object.__setattr__(self, key, clip_unit(getattr(self, key)))
+
     def as_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
@@ -34,12 +39,17 @@ class FairnessScores:
         return (self.ftg, self.fbs, self.fpp)
 
 
+def clip_unit(x: float) -> float:
+    """``x`` as a float in [0, 1]."""
+    return float(min(1.0, max(0.0, x)))
+
+
 def ftg(total_surplus: float, total_deficit: float, p2p_volume: float) -> float:
     """Fairness to the grid: share of the locally balanceable energy that was traded P2P."""
     balanceable = min(total_surplus, total_deficit)
     if balanceable <= EPS:
         return 1.0
-    return float(min(1.0, max(0.0, p2p_volume / balanceable)))
+    return clip_unit(p2p_volume / balanceable)
 
 
 def jain(x: np.ndarray) -> float:
@@ -68,9 +78,7 @@ def fbs(sold: np.ndarray, surplus: np.ndarray, variant: FbsVariant = "jain") -> 
     surplus = np.asarray(surplus, dtype=np.float64)
     has = surplus > EPS
     x = np.clip(sold[has] / surplus[has], 0.0, 1.0)
-    if variant == "jain":
-        return jain(x)
-    return 1.0 - gini(x)
+    return clip_unit(jain(x) if variant == "jain" else 1.0 - gini(x))
 
 
 def fpp(qty: np.ndarray, price: np.ndarray, retail: float, feed_in: float) -> float:
@@ -82,7 +90,7 @@ def fpp(qty: np.ndarray, price: np.ndarray, retail: float, feed_in: float) -> fl
         return 1.0
     mid = (retail + feed_in) / 2.0
     deviation = float(np.dot(qty, np.abs(np.asarray(price, dtype=np.float64) - mid)))
-    return float(min(1.0, max(0.0, 1.0 - deviation / (volume * half_spread))))
+    return clip_unit(1.0 - deviation / (volume * half_spread))
 
 
 def slot_fairness(
