@@ -28,7 +28,8 @@ class Groups(str, Enum):
 
 
 def train(
-    scenario: str = typer.Option("pilot", help="Scenario name or YAML path."),
+    scenario: Optional[str] = typer.Option(None, help="Scenario name or YAML path (default: pilot; with --resume:"
+                                                      " the run's)."),
     critic: Optional[str] = typer.Option(None, help="Critic model id (see `fairmarket models list`) or 'rule'."),
     template: Optional[str] = typer.Option(None, help="Prompt template id (raw, grounded, ...)."),
     episodes: Optional[int] = typer.Option(None, min=1, help="Training episodes (one PPO update each)."),

@@ -9,8 +9,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from fairmarket_local.common.canonical import content_hash
+from fairmarket_local.common.config import validate_section
 from fairmarket_local.common.errors import FairmarketError
-from fairmarket_local.training.config import RunConfig
+from fairmarket_local.training.config import RunConfig, load_run_config
 
 PACKAGES = ("fairmarket-local", "numpy", "numba", "torch", "stable_baselines3", "gymnasium", "pettingzoo",
             "llama_cpp_python", "diskcache", "pydantic")
@@ -37,11 +39,14 @@ def git_commit() -> str | None:
     return result.stdout.strip() or None if result.returncode == 0 else None
 
 
-def build_manifest(config: RunConfig, critic: dict[str, Any], group_names: list[str]) -> dict[str, Any]:
+def build_manifest(config: RunConfig, critic: dict[str, Any], group_names: list[str],
+                   scenario: str) -> dict[str, Any]:
+    """``scenario``: the :func:`scenario_sha256` of the scenario the run was started from."""
     return {
         "kind": "fairmarket-run",
         "schema": 1,
         "config": config.model_dump(mode="json"),
+        "scenario_sha256": scenario,
         "seed": config.env.seed,
         "critic": critic,
         "groups": group_names,
@@ -49,6 +54,11 @@ def build_manifest(config: RunConfig, critic: dict[str, Any], group_names: list[
         "git_commit": git_commit(),
         "machine": {"platform": platform.platform(), "processor": platform.processor()},
     }
+
+
+def scenario_sha256(scenario: str | Path | dict[str, Any]) -> str:
+    """The scenario's config before any override: a resume given a scenario checks it is the run's."""
+    return content_hash(load_run_config(scenario).model_dump(mode="json"))
 
 
 def read_manifest(run_dir: Path) -> dict[str, Any]:
@@ -59,10 +69,11 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
         raise FairmarketError(f"{run_dir} is not a training run (no {MANIFEST})") from None
     except (OSError, ValueError) as exc:
         raise FairmarketError(f"{path} is unreadable: {exc}") from None
-    if manifest.get("kind") != "fairmarket-run":
+    if not isinstance(manifest, dict) or manifest.get("kind") != "fairmarket-run":
         raise FairmarketError(f"{path} is not a fairmarket run manifest")
     return manifest
 
 
 def config_of(manifest: dict[str, Any]) -> RunConfig:
-    return RunConfig.model_validate(manifest["config"])
+    config = manifest.get("config")
+    return validate_section(RunConfig, config if isinstance(config, dict) else {}, "manifest config")

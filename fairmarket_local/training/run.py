@@ -12,6 +12,9 @@ import csv
 import gzip
 import io
 import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,7 @@ from fairmarket_local.critic.prompts import load_template
 from fairmarket_local.critic.registry import get_model
 from fairmarket_local.training.checkpoint import load_checkpoint, save_checkpoint
 from fairmarket_local.training.config import RunConfig, load_run_config
-from fairmarket_local.training.manifest import MANIFEST, build_manifest, config_of, read_manifest
+from fairmarket_local.training.manifest import MANIFEST, build_manifest, config_of, read_manifest, scenario_sha256
 from fairmarket_local.training.plots import plot_training_curves
 from fairmarket_local.training.trainer import Trainer
 
@@ -41,7 +44,7 @@ class RunResult:
 
 
 def train(
-    scenario: str | Path | dict[str, Any] = "pilot",
+    scenario: str | Path | dict[str, Any] | RunConfig | None = None,
     out: str | Path = "runs/train",
     resume: bool = False,
     force: bool = False,
@@ -50,9 +53,24 @@ def train(
     **overrides: Any,
 ) -> RunResult:
     """Train (or resume) a run in ``out``; ``overrides`` are dotted config keys
-    (``critic.model="smollm2-135m"``, ``training.episodes=20``, ``seed=1``)."""
+    (``critic.model="smollm2-135m"``, ``training.episodes=20``, ``seed=1``).
+
+    ``scenario`` defaults to ``pilot``; on ``resume`` to the run's own, and a scenario or override given
+    then must be the run's. A start that fails before its first checkpoint leaves ``out`` as it was.
+    """
     run_dir = Path(out)
-    config = _prepare(run_dir, scenario, resume, force, overrides)
+    if scenario is None and not resume:
+        scenario = "pilot"
+    created = _first_missing(run_dir)
+    with _disk_errors(run_dir):
+        config = _prepare(run_dir, scenario, resume, force, overrides)
+        with _FailedStart(run_dir, created) as start:
+            trainer = _train(config, run_dir, scenario, resume, progress, cache_dir, start)
+    return RunResult(run_dir, trainer.rows, _results(trainer))
+
+
+def _train(config: RunConfig, run_dir: Path, scenario, resume: bool, progress: bool, cache_dir: str | Path | None,
+           start: _FailedStart) -> Trainer:
     cache = Path(cache_dir) if cache_dir is not None else run_dir / "critic-cache"
     c = config.critic
     critic = make_critic(c.model, template=c.template, cache_dir=cache, cache_mode=c.cache_mode,
@@ -61,33 +79,96 @@ def train(
     with critic:
         trainer = Trainer(config, critic)
         if not (run_dir / MANIFEST).exists():
-            write_json(run_dir / MANIFEST, build_manifest(config, critic.describe(), [g.name for g in trainer.groups]))
+            write_json(run_dir / MANIFEST, build_manifest(config, critic.describe(), [g.name for g in trainer.groups],
+                                                          scenario_sha256(_scenario_dict(scenario))))
         if resume:
             load_checkpoint(trainer, run_dir / "checkpoints")
-        _run_loop(trainer, run_dir, progress)
-    return RunResult(run_dir, trainer.rows, _results(trainer))
+        _run_loop(trainer, run_dir, progress, start)
+    return trainer
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The outermost folder of ``path`` that does not exist yet (``None``: it exists)."""
+    missing = None
+    for folder in (path, *path.parents):
+        if folder.exists():
+            break
+        missing = folder
+    return missing
+
+
+class _FailedStart:
+    """Undoes a start that fails before its first checkpoint: removes what it added to the run folder
+    (and the folder itself if it created it), so the same command can simply be run again."""
+
+    def __init__(self, run_dir: Path, created: Path | None) -> None:
+        self.run_dir, self.created = run_dir, created
+        self.checkpointed = False
+
+    def __enter__(self) -> _FailedStart:
+        self.before = set(self.run_dir.iterdir())
+        return self
+
+    def __exit__(self, kind, exc, traceback) -> None:
+        if kind is None or self.checkpointed:
+            return
+        if self.created is not None:
+            shutil.rmtree(self.created, ignore_errors=True)
+            return
+        for path in set(self.run_dir.iterdir()) - self.before:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+@contextmanager
+def _disk_errors(run_dir: Path) -> Iterator[None]:
+    """A failed write anywhere in the run (full disk, unwritable file) is a one-line error naming the file."""
+    try:
+        yield
+    except OSError as exc:
+        raise FairmarketError(f"training run {run_dir}: cannot write {exc.filename or run_dir}: "
+                              f"{exc.strerror or exc}") from None
 
 
 def _prepare(run_dir: Path, scenario, resume: bool, force: bool, overrides: dict[str, Any]) -> RunConfig:
     if resume:
-        config = config_of(read_manifest(run_dir))
-        if overrides:
-            wanted = load_run_config(_scenario_dict(config), **overrides)
-            if wanted != config:
-                raise FairmarketError(f"{run_dir} was started with other settings; --resume continues it as it was "
-                                      "(drop the other options, or start a new run)")
-        return config
+        return _resumed_config(run_dir, scenario, overrides)
     config = load_run_config(_scenario_dict(scenario), **overrides)
     if config.critic.model != "rule":  # a typo in the model or template must not cost the old run
         manifest = get_model(config.critic.model)
         load_template(config.critic.template or manifest.template or "grounded")
-    if run_dir.exists() and any(run_dir.iterdir()):
+    if run_dir.is_dir() and any(run_dir.iterdir()):
         if not force:
             raise FairmarketError(f"{run_dir} already holds a run; use --resume to continue it, "
                                   "another --out, or --force to replace it")
         shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    _writable_folder(run_dir)
     return config
+
+
+def _resumed_config(run_dir: Path, scenario, overrides: dict[str, Any]) -> RunConfig:
+    """The run's own config; a scenario or override given must not change it."""
+    manifest = read_manifest(run_dir)
+    config = config_of(manifest)
+    recorded = manifest.get("scenario_sha256")  # absent from runs started before it was recorded
+    other_scenario = (scenario is not None and recorded is not None
+                      and scenario_sha256(_scenario_dict(scenario)) != recorded)
+    if other_scenario or (overrides and load_run_config(_scenario_dict(config), **overrides) != config):
+        raise FairmarketError(f"{run_dir} was started with other settings; --resume continues it as it was "
+                              "(drop the other options, or start a new run)")
+    return config
+
+
+def _writable_folder(run_dir: Path) -> None:
+    if run_dir.exists() and not run_dir.is_dir():
+        raise FairmarketError(f"{run_dir} is a file, not a run folder; choose another --out")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=run_dir).close()
+    except OSError as exc:
+        raise FairmarketError(f"cannot write to run folder {run_dir}: {exc.strerror or exc}") from None
 
 
 def _scenario_dict(scenario) -> Any:
@@ -97,7 +178,7 @@ def _scenario_dict(scenario) -> Any:
     return scenario
 
 
-def _run_loop(trainer: Trainer, run_dir: Path, progress: bool) -> None:
+def _run_loop(trainer: Trainer, run_dir: Path, progress: bool, start: _FailedStart) -> None:
     from torch.utils.tensorboard import SummaryWriter
 
     cfg = trainer.config.training
@@ -114,6 +195,7 @@ def _run_loop(trainer: Trainer, run_dir: Path, progress: bool) -> None:
                 _write_metrics(run_dir, trainer.rows)
                 if trainer.episode % cfg.checkpoint_every == 0 or trainer.done:
                     save_checkpoint(trainer, run_dir / "checkpoints")
+                    start.checkpointed = True
                 advance(1, reward=row["reward_total"], ftg=row["critic_ftg"],
                         hit=_hit_rate(row))
     finally:
