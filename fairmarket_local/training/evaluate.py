@@ -12,15 +12,17 @@ import numpy as np
 import torch
 
 from fairmarket_local.baselines.policies import POLICIES, make_policy
+from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_json, write_text_atomic
 from fairmarket_local.common.progress import progress_bar
 from fairmarket_local.env.config import EnvConfig
 from fairmarket_local.env.core import MarketCore, SlotRecord
 from fairmarket_local.env.make import build_community
 from fairmarket_local.training.batched import BatchedPolicies
+from fairmarket_local.training.checkpoint import UNREADABLE
 from fairmarket_local.training.config import RunConfig
 from fairmarket_local.training.groups import assign_groups, make_group
-from fairmarket_local.training.manifest import config_of, read_manifest
+from fairmarket_local.training.manifest import config_of, read_manifest, require_finished
 
 EVAL_SEED = 1_000_003  # episode seeds of the evaluation, apart from any training seed
 COLUMNS = ("consumer_cost_vs_grid_only", "buyer_cost_vs_grid_only", "seller_revenue_vs_feed_in_only",
@@ -35,7 +37,9 @@ Act = Callable[[np.ndarray], np.ndarray]
 def evaluate(run_dir: str | Path, episodes: int = 3, progress: bool = False) -> list[dict[str, Any]]:
     """Mean KPIs of the trained policies (greedy actions) and each baseline on the days after training."""
     run_dir = Path(run_dir)
-    config = config_of(read_manifest(run_dir))
+    manifest = read_manifest(run_dir)
+    require_finished(run_dir, manifest)
+    config = config_of(manifest)
     env_config = held_out_config(config)
     contenders = {"trained": trained_policy(run_dir, config, env_config),
                   **{name: baseline_policy(name, env_config) for name in POLICIES}}
@@ -58,7 +62,13 @@ def trained_policy(run_dir: Path, config: RunConfig, env_config: EnvConfig) -> C
     groups = [make_group(name, agents, nvec, core.episode_slots, config.training.ppo, seed=k)
               for k, (name, agents, nvec) in enumerate(assign_groups(config.training.groups, core))]
     for k, group in enumerate(groups):
-        group.model.set_parameters(str(run_dir / "policies" / f"group_{k:04d}.zip"), exact_match=True, device="cpu")
+        path = run_dir / "policies" / f"group_{k:04d}.zip"
+        try:
+            group.model.set_parameters(str(path), exact_match=True, device="cpu")
+        except UNREADABLE as exc:
+            raise FairmarketError(f"{path} is not a readable policy ({type(exc).__name__}); rewrite the"
+                                  f" policies from the last checkpoint: `fairmarket train --resume --out {run_dir}`"
+                                  ) from None
     trained = BatchedPolicies(groups, core.n, torch.Generator().manual_seed(0))
     return lambda episode: (lambda obs: trained.act(obs, deterministic=True)[0])
 

@@ -77,3 +77,12 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
 def config_of(manifest: dict[str, Any]) -> RunConfig:
     config = manifest.get("config")
     return validate_section(RunConfig, config if isinstance(config, dict) else {}, "manifest config")
+
+
+def require_finished(run_dir: Path, manifest: dict[str, Any]) -> None:
+    """:raises FairmarketError: the run has not written its final policies and results yet."""
+    needed = [run_dir / "policies" / f"group_{k:04d}.zip" for k in range(len(manifest.get("groups", [])))]
+    missing = next((p for p in [*needed, run_dir / "results.json"] if not p.is_file()), None)
+    if missing is not None:
+        raise FairmarketError(f"{run_dir} is an unfinished run ({missing.relative_to(run_dir)} is missing); finish it"
+                              f" with `fairmarket train --resume --out {run_dir}`")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,12 @@ import numpy as np
 import torch
 from stable_baselines3.common.save_util import load_from_zip_file
 
+from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic.compare import spearman
 from fairmarket_local.critic.factory import make_critic
 from fairmarket_local.critic.registry import get_model
-from fairmarket_local.training.manifest import config_of, read_manifest
+from fairmarket_local.training.config import RunConfig
+from fairmarket_local.training.manifest import config_of, read_manifest, require_finished
 from fairmarket_local.training.run import train
 
 COST_KEYS = ("time_", "critic_cache_")
@@ -30,13 +33,19 @@ COST_KEYS = ("time_", "critic_cache_")
 def replay(run_dir: str | Path, progress: bool = False) -> dict[str, Any]:
     """Re-run ``run_dir`` into ``run_dir/replay`` from its cached critic; report whether all matches."""
     run_dir = Path(run_dir)
-    config = config_of(read_manifest(run_dir))
+    config = _finished_config(run_dir)
     config = config.model_copy(update={"critic": config.critic.model_copy(update={"cache_mode": "replay"})})
     out = run_dir / "replay"
     shutil.rmtree(out, ignore_errors=True)
     train(config, out=out, progress=progress, cache_dir=run_dir / "critic-cache")
     differences = compare_runs(run_dir, out)
     return {"identical": not differences, "differences": differences, "replay_dir": str(out)}
+
+
+def _finished_config(run_dir: Path) -> RunConfig:
+    manifest = read_manifest(run_dir)
+    require_finished(run_dir, manifest)
+    return config_of(manifest)
 
 
 def compare_runs(a: Path, b: Path) -> list[str]:
@@ -72,11 +81,27 @@ def _rows(run_dir: Path) -> list[dict[str, Any]]:
 
 
 def recorded_slots(run_dir: Path) -> list[dict[str, Any]]:
-    """Every slot summary the run's critic scored, in order."""
+    """Every slot summary the run's critic scored, in order.
+
+    :raises FairmarketError: an episode's slot file is missing or is not gzipped JSON lines of objects.
+    """
+    episodes = config_of(read_manifest(run_dir)).training.episodes
     slots: list[dict[str, Any]] = []
-    for path in sorted((run_dir / "slots").glob("ep_*.jsonl.gz")):
+    for episode in range(1, episodes + 1):
+        slots.extend(_slot_file(run_dir / "slots" / f"ep_{episode:05d}.jsonl.gz"))
+    return slots
+
+
+def _slot_file(path: Path) -> list[dict[str, Any]]:
+    try:
         with gzip.open(path, "rt", encoding="utf-8") as fh:
-            slots.extend(json.loads(line) for line in fh)
+            slots = [json.loads(line) for line in fh]
+    except FileNotFoundError:
+        raise FairmarketError(f"{path} is missing: the run's recorded slots are incomplete") from None
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
+        raise FairmarketError(f"{path} is not a readable slot file ({type(exc).__name__}: {exc})") from None
+    if not all(isinstance(slot, dict) for slot in slots):
+        raise FairmarketError(f"{path} is not a slot file: every line must be a JSON object")
     return slots
 
 
@@ -84,7 +109,7 @@ def rescore(run_dir: str | Path, critic: str, template: str | None = None,
             cache_dir: str | Path | None = None) -> dict[str, Any]:
     """Scores of the run's recorded slots by ``critic``, compared with the run's own critic."""
     run_dir = Path(run_dir)
-    config = config_of(read_manifest(run_dir))
+    config = _finished_config(run_dir)
     slots = recorded_slots(run_dir)
     original = make_critic(config.critic.model, template=config.critic.template, cache_dir=run_dir / "critic-cache",
                            cache_mode="replay", seed=config.env.seed)
