@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from collections.abc import Callable, Sequence
 
-import numba
 import numpy as np
 
 from fairmarket_local.common.machine import machine_info

@@ -19,14 +19,10 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
-import platform
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-
-import torch
 
 from fairmarket_local.common.machine import machine_info
 from fairmarket_local.critic.rule import RuleCritic

@@ -28,7 +28,8 @@ import diskcache
 
 from fairmarket_local.common.canonical import canonical_json, content_hash
 from fairmarket_local.common.errors import FairmarketError
-from fairmarket_local.critic.schema import SCORE_KEYS, InvalidAnswer, parse_answer
+from fairmarket_local.critic.schema import InvalidAnswer, parse_answer
+from fairmarket_local.metrics.fairness import SCORE_NAMES
 
 CACHE_SCHEMA = 1
 CacheMode = Literal["use", "replay", "refresh", "off"]
@@ -65,7 +66,7 @@ def check_entry(key: str, raw: Any) -> dict[str, Any]:
     scores = entry.get("scores")
     if not isinstance(scores, dict):
         raise InvalidAnswer("value has no scores")
-    parse_answer(json.dumps({k: scores.get(k) for k in SCORE_KEYS}))
+    parse_answer(json.dumps({k: scores.get(k) for k in SCORE_NAMES}))
     return entry
 
 

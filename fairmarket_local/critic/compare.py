@@ -20,9 +20,7 @@ from fairmarket_local.critic.factory import make_critic
 from fairmarket_local.critic.permute import is_permutable, permute_summary
 from fairmarket_local.critic.registry import get_model
 from fairmarket_local.env.summary import summary_fairness
-from fairmarket_local.metrics.fairness import FairnessScores
-
-SCORES = ("ftg", "fbs", "fpp")
+from fairmarket_local.metrics.fairness import SCORE_NAMES, FairnessScores
 
 
 @dataclass
@@ -90,9 +88,9 @@ def summarize(run: CriticRun, reference: list[FairnessScores]) -> dict[str, Any]
     }
     got = np.array([s.values() for s in run.scores])
     ref = np.array([s.values() for s in reference])
-    for k, name in enumerate(SCORES):
+    for k, name in enumerate(SCORE_NAMES):
         row[f"mae_{name}"] = float(np.abs(got[:, k] - ref[:, k]).mean())
-    for k, name in enumerate(SCORES):
+    for k, name in enumerate(SCORE_NAMES):
         row[f"spearman_{name}"] = spearman(got[:, k], ref[:, k])
     row["invariance_pct"], row["invariance_mad"] = _agreement(run.permuted)
     row["repeatability_pct"] = _agreement(run.repeated)[0]

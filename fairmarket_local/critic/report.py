@@ -12,15 +12,15 @@ import numpy as np
 
 from fairmarket_local.common.io import write_text_atomic
 from fairmarket_local.common.plotting import pyplot, save_figure
-from fairmarket_local.critic.compare import SCORES, CriticRun
-from fairmarket_local.metrics.fairness import FairnessScores
+from fairmarket_local.critic.compare import CriticRun
+from fairmarket_local.metrics.fairness import SCORE_NAMES, FairnessScores
 
 OUTPUT_FILES = ("critics.csv", "critics.md", "agreement.png", "scatter.png")
 _MD_COLUMNS = [
     ("model", "model"), ("template", "template"), ("validity_pct", "valid %"), ("fallbacks", "fallbacks"),
     ("mean_latency_ms", "mean ms"), ("p95_latency_ms", "p95 ms"), ("slots_per_s", "slots/s"),
-    ("cache_hit_rate", "hit rate"), *[(f"mae_{s}", f"MAE {s}") for s in SCORES],
-    *[(f"spearman_{s}", f"ρ {s}") for s in SCORES], ("invariance_pct", "perm. invariant %"),
+    ("cache_hit_rate", "hit rate"), *[(f"mae_{s}", f"MAE {s}") for s in SCORE_NAMES],
+    *[(f"spearman_{s}", f"ρ {s}") for s in SCORE_NAMES], ("invariance_pct", "perm. invariant %"),
     ("repeatability_pct", "repeatable %"),
 ]
 
@@ -69,8 +69,8 @@ def _plot_agreement(path: Path, rows: list[dict[str, Any]]) -> None:
     plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(4 + 1.8 * len(rows), 4.5), constrained_layout=True)
     x = np.arange(len(rows))
-    width = 0.8 / len(SCORES)
-    for k, score in enumerate(SCORES):
+    width = 0.8 / len(SCORE_NAMES)
+    for k, score in enumerate(SCORE_NAMES):
         axes[0].bar(x + k * width, [r[f"mae_{score}"] for r in rows], width, label=score)
         axes[1].bar(x + k * width, [np.nan_to_num(r[f"spearman_{score}"]) for r in rows], width, label=score)
     axes[2].bar(x, [r["slots_per_s"] for r in rows], color="grey")
@@ -97,6 +97,6 @@ def _plot_scatter(path: Path, runs: list[CriticRun], reference: list[FairnessSco
             ax.scatter(ref[fallback, k], got[fallback, k], s=8, marker="x", color="red")
             ax.plot([0, 1], [0, 1], color="grey", lw=0.8)
             ax.set(xlim=(-0.05, 1.05), ylim=(-0.05, 1.05))
-            ax.set_title(f"{_label(run.model, run.template)} · {SCORES[k]}", fontsize=8)
+            ax.set_title(f"{_label(run.model, run.template)} · {SCORE_NAMES[k]}", fontsize=8)
             ax.set_xlabel("reference", fontsize=7)
     save_figure(fig, path)

@@ -11,8 +11,8 @@ import math
 from typing import Any
 
 from fairmarket_local.common.errors import FairmarketError
+from fairmarket_local.metrics.fairness import SCORE_NAMES
 
-SCORE_KEYS = ("ftg", "fbs", "fpp")
 RATIONALE_MAX_CHARS = 160
 
 _UNIT = {"type": "number", "minimum": 0, "maximum": 1}
@@ -24,8 +24,8 @@ class InvalidAnswer(FairmarketError):
 
 def answer_schema(rationale: bool = False) -> dict[str, Any]:
     """JSON schema of an answer: the three scores in [0, 1], plus a short rationale if asked for."""
-    properties: dict[str, Any] = {key: dict(_UNIT) for key in SCORE_KEYS}
-    required = list(SCORE_KEYS)
+    properties: dict[str, Any] = {key: dict(_UNIT) for key in SCORE_NAMES}
+    required = list(SCORE_NAMES)
     if rationale:
         properties["rationale"] = {"type": "string", "maxLength": RATIONALE_MAX_CHARS}
         required.append("rationale")
@@ -34,7 +34,7 @@ def answer_schema(rationale: bool = False) -> dict[str, Any]:
 
 def answer_grammar(rationale: bool = False) -> str:
     """GBNF grammar admitting exactly ``{"ftg": u, "fbs": u, "fpp": u}`` with every ``u`` in [0, 1]."""
-    fields = ' "," ws '.join(f'"\\"{key}\\"" ws ":" ws unit' for key in SCORE_KEYS)
+    fields = ' "," ws '.join(f'"\\"{key}\\"" ws ":" ws unit' for key in SCORE_NAMES)
     if rationale:
         fields += f' "," ws "\\"rationale\\"" ws ":" ws "\\"" [^"\\\\\\n]{{0,{RATIONALE_MAX_CHARS}}} "\\""'
     return "\n".join([
@@ -56,10 +56,10 @@ def parse_answer(text: str, rationale: bool = False) -> tuple[tuple[float, float
         raise InvalidAnswer(f"not JSON: {exc}") from None
     if not isinstance(obj, dict):
         raise InvalidAnswer("not a JSON object")
-    expected = set(SCORE_KEYS) | ({"rationale"} if rationale else set())
+    expected = set(SCORE_NAMES) | ({"rationale"} if rationale else set())
     if set(obj) != expected:
         raise InvalidAnswer(f"keys {sorted(obj)} != {sorted(expected)}")
-    values = tuple(_unit(key, obj[key]) for key in SCORE_KEYS)
+    values = tuple(_unit(key, obj[key]) for key in SCORE_NAMES)
     note = obj.get("rationale")
     if rationale and not isinstance(note, str):
         raise InvalidAnswer("rationale is not a string")

@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 
 EPS = 1e-9
+SCORE_NAMES = ("ftg", "fbs", "fpp")  # the order of every score triple in the toolkit
 FbsVariant = Literal["jain", "gini"]
 
 
@@ -29,7 +30,7 @@ class FairnessScores:
     rationale: str | None = None
 
     def __post_init__(self) -> None:
-        for key in ("ftg", "fbs", "fpp"):
+        for key in SCORE_NAMES:
             object.__setattr__(self, key, clip_unit(getattr(self, key)))
 
     def as_dict(self) -> dict:

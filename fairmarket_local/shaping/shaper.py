@@ -15,8 +15,6 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCORES = ("ftg", "fbs", "fpp")
-
 
 class ScoreWeights(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
