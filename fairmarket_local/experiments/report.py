@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import io
 import json
 import shutil
 from collections.abc import Callable
@@ -24,6 +25,7 @@ import numpy as np
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import refuse_overwrite, write_text_atomic
+from fairmarket_local.common.text import decode_utf8
 from fairmarket_local.experiments import plots
 from fairmarket_local.experiments.config import ExperimentConfig
 from fairmarket_local.experiments.jobs import expand
@@ -114,7 +116,7 @@ def write_report(out: Path, force: bool = False) -> Path:
     refuse_overwrite(index, force)
     for name in ("results.csv", "summary.md"):
         if (out / name).is_file():
-            write_text_atomic(target / name, (out / name).read_text(encoding="utf-8"))
+            _copy(out / name, target / name)
     sections = [section(results, out, target) for section in SECTIONS]
     config = results.config
     page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
@@ -278,13 +280,10 @@ def _critics(results: Results, out: Path, target: Path) -> str:
     title = "Critic comparison"
     if not (source / "critics.csv").is_file():
         return _section(title, _note("No critic comparison (the config has no critic_compare, or it has not run)."))
-    with (source / "critics.csv").open(encoding="utf-8", newline="") as fh:
-        table = list(csv.reader(fh))
-    if not table:
-        raise FairmarketError(f"{source / 'critics.csv'} is empty")
+    table = _read_csv(source / "critics.csv")
     for name in ("critics.csv", "critics.md"):
         if (source / name).is_file():
-            write_text_atomic(target / name, (source / name).read_text(encoding="utf-8"))
+            _copy(source / name, target / name)
     parts = [_table(table[0], [[_number(cell) for cell in row] for row in table[1:]])]
     if (source / "agreement.png").is_file():
         _copy(source / "agreement.png", target / "agreement.png")
@@ -302,10 +301,25 @@ def _number(cell: str) -> str:
     return cell if value.is_integer() else f"{value:.4g}"
 
 
+def _read_csv(path: Path) -> list[list[str]]:
+    try:
+        text = decode_utf8(path.read_bytes(), path)
+    except OSError as exc:
+        raise FairmarketError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        table = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise FairmarketError(f"{path}: not a CSV table ({exc})") from None
+    if not table:
+        raise FairmarketError(f"{path} is empty")
+    return table
+
+
 def _copy(source: Path, target: Path) -> None:
     """Copy a file through a temporary name, so ``target`` is never half-written."""
     tmp = target.with_name(f".{target.name}.tmp")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, tmp)
         tmp.replace(target)
     except OSError as exc:

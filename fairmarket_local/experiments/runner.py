@@ -26,9 +26,11 @@ from typing import Any, Literal
 
 import numpy as np
 
+from fairmarket_local.common.config import validate_section
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_json, write_jsonl, write_text_atomic
 from fairmarket_local.common.progress import progress_bar
+from fairmarket_local.common.text import decode_utf8, loads_strict
 from fairmarket_local.critic.compare import compare_critics
 from fairmarket_local.critic.report import table_csv, write_report
 from fairmarket_local.env.summary import summary_fairness
@@ -74,8 +76,12 @@ def _claim_folder(out: Path, config: ExperimentConfig, force: bool) -> None:
     stored = out / "experiment.json"
     wanted = config.model_dump(mode="json")
     if stored.is_file():
-        if json.loads(stored.read_text(encoding="utf-8")) == wanted:
-            return
+        try:
+            if read_json(stored) == wanted:
+                return
+        except FairmarketError:
+            if not force:  # --force starts over, whatever the folder holds
+                raise
         if not force:
             raise FairmarketError(f"{out} holds another experiment; rerun it with its own config to resume,"
                                   " choose another --out, or pass --force to start over")
@@ -153,11 +159,14 @@ def gather(out: Path) -> list[dict[str, Any]]:
         path = out / "results" / f"{job.id}.json"
         if not path.is_file():
             continue
-        result = json.loads(path.read_text(encoding="utf-8"))
-        for row in result["rows"]:
-            rows.append({"arm": row["arm"], "seed": job.seed, **{k.rsplit(".", 1)[-1]: v for k, v in job.grid.items()},
-                         **{k: row[k] for k in COLUMNS}, "seconds": result["seconds"],
-                         "peak_rss_mb": result["peak_rss_mb"]})
+        result = read_json(path)
+        try:
+            rows += [{"arm": row["arm"], "seed": job.seed, **{k.rsplit(".", 1)[-1]: v for k, v in job.grid.items()},
+                      **{k: row[k] for k in COLUMNS}, "seconds": result["seconds"],
+                      "peak_rss_mb": result["peak_rss_mb"]} for row in result["rows"]]
+        except (KeyError, TypeError) as exc:
+            raise FairmarketError(f"{path}: not a job result ({type(exc).__name__}: {exc}); delete it to"
+                                  " run the job again") from None
     if rows:
         write_text_atomic(out / "results.csv", table_csv(rows))
         write_jsonl(out / "results.jsonl", rows)
@@ -171,7 +180,20 @@ def load_experiment_folder(out: Path) -> ExperimentConfig:
     if not stored.is_file():
         raise FairmarketError(f"{out} is not an experiment folder (no experiment.json); run"
                               " `fairmarket experiment run CONFIG --out DIR` first")
-    return ExperimentConfig.model_validate(json.loads(stored.read_text(encoding="utf-8")))
+    return validate_section(ExperimentConfig, read_json(stored), "", origin=str(stored))
+
+
+def read_json(path: Path) -> Any:
+    """The JSON value in ``path``.
+
+    :raises FairmarketError: the file cannot be read, is not UTF-8 or is not JSON (one line naming it).
+    """
+    try:
+        return loads_strict(decode_utf8(path.read_bytes(), path))
+    except OSError as exc:
+        raise FairmarketError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise FairmarketError(f"{path}: not JSON ({exc})") from None
 
 
 SUMMARY_COLUMNS = ("consumer_cost_vs_grid_only", "p2p_share_of_demand", "market_efficiency",

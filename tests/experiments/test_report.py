@@ -15,6 +15,7 @@ from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.plotting import pyplot, save_figure
 from fairmarket_local.experiments import run_experiment
 from fairmarket_local.experiments.report import write_report
+from tests.user_errors import assert_one_error_line
 
 TINY = Path(__file__).parent / "tiny.yaml"
 FIGURES = ("training.png", "fairness.png", "p2p_training.png", "p2p_heldout.png", "prices.png", "savings.png",
@@ -149,3 +150,15 @@ def test_page_renders_in_headless_chromium(experiment: Path) -> None:
     assert all(complete and width > 0 for complete, width in images), images
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
     assert title.startswith("tiny")
+
+
+@pytest.mark.parametrize("content", [b"\x89PNG\r\n\x1a\n\x00\xff binary", b'{"name": "tiny"', b'{"hello": 1}',
+                                     b"[1, 2]", b"null", b'{"name": NaN}'])
+def test_a_binary_or_foreign_experiment_json_is_a_one_line_error(tmp_path: Path, content: bytes) -> None:
+    stored = tmp_path / "experiment.json"
+    stored.write_bytes(content)
+    assert_one_error_line(CliRunner().invoke(_cli(), [str(tmp_path)]), str(stored))
+    with pytest.raises(FairmarketError, match=re.escape(str(tmp_path))) as info:  # the file, or "holds another"
+        run_experiment(TINY, tmp_path)
+    assert "\n" not in str(info.value)
+    assert stored.read_bytes() == content and sorted(tmp_path.iterdir()) == [stored]
