@@ -7,7 +7,11 @@ request itself, so every entry can be re-keyed and checked (``fairmarket cache v
 cache doubles as a labelled data set. Only validated answers are stored. Nothing is ever evicted.
 
 Several processes may share one cache: a process *claims* a key (an atomic ``add`` of a lock entry
-that expires) before computing it, and the others wait for its answer instead of computing it too.
+that expires, naming the process) before computing it, and the others wait for its answer instead of
+computing it too; the claim of a process of this machine that is gone (``kill -9``) is dropped at once.
+
+A cache that cannot be written (a read-only folder or mount) is opened read-only: ``replay`` mode and
+``fairmarket cache stats | verify | export`` read it; ``use`` and ``refresh`` refuse it in one line.
 
 A corrupted entry (unparseable, wrong key, invalid scores) is treated as a miss, logged and counted,
 then overwritten by the fresh answer; in ``replay`` mode it is an error, since it cannot be recomputed.
@@ -17,6 +21,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -35,6 +41,7 @@ CACHE_SCHEMA = 1
 CacheMode = Literal["use", "replay", "refresh", "off"]
 CACHE_MODES: tuple[str, ...] = ("use", "replay", "refresh", "off")
 _POLL_SECONDS = 0.02
+DB_FILE = diskcache.core.DBNAME
 
 log = logging.getLogger(__name__)
 
@@ -76,24 +83,131 @@ def storage_errors(directory: Path) -> Iterator[None]:
     try:
         yield
     except sqlite3.DatabaseError as exc:
-        text = str(exc)
-        if "full" in text:
-            hint = "free some disk space"
-        elif "locked" in text:
-            hint = "too many writers at once; retry, or give each run its own --cache-dir"
-        else:
-            hint = "move it away and rebuild it, or import an export (`fairmarket cache import`)"
-        raise FairmarketError(f"critic cache {directory}: {text}; {hint}") from None
+        raise FairmarketError(f"critic cache {directory}: {_diagnosis(directory, str(exc))}") from None
     except OSError as exc:
-        raise FairmarketError(f"critic cache {directory}: {exc.strerror or exc}") from None
+        raise FairmarketError(f"critic cache {directory}: {_diagnosis(directory, exc.strerror or str(exc))}") from None
 
 
-def open_store(directory: Path) -> diskcache.Cache:
-    """Open (or create) the diskcache at ``directory`` with no eviction."""
+def _diagnosis(directory: Path, text: str) -> str:
+    """What went wrong and what to do. SQLite reports a disk it cannot write to in many ways (an I/O error,
+    "readonly", "unable to open"), so a full disk and a read-only folder are told by the file system."""
+    if "full" in text:
+        return f"{text}; free some disk space"
+    if _disk_full(directory):
+        return f"disk full ({text}); free some disk space"
+    if not _writable(directory):
+        return f"{text}; {_read_only_advice(directory)}"
+    if "locked" in text:
+        return f"{text}; too many writers at once; retry, or give each run its own --cache-dir"
+    return f"{text}; move it away and rebuild it, or import an export (`fairmarket cache import`)"
+
+
+def _existing(path: Path) -> Path:
+    """``path`` or its nearest existing parent."""
+    return next(p for p in (path, *path.absolute().parents) if p.exists())
+
+
+def _disk_full(directory: Path) -> bool:
+    try:
+        return os.statvfs(_existing(directory)).f_bavail == 0
+    except OSError:
+        return False
+
+
+def _writable(directory: Path) -> bool:
+    """The folder (or, before it exists, the folder it would be made in) and its database can be written."""
+    db = directory / DB_FILE
+    return os.access(_existing(directory), os.W_OK) and (not db.exists() or os.access(db, os.W_OK))
+
+
+def _read_only_advice(directory: Path) -> str:
+    return (f"the folder is read-only: its answers can be read (--cache-mode replay, `fairmarket cache stats`,"
+            f" `export`) but none can be stored; make {directory} writable or use another --cache-dir")
+
+
+def open_store(directory: Path) -> diskcache.Cache | ReadOnlyStore:
+    """Open (or create) the diskcache at ``directory`` with no eviction; one that cannot be written is opened
+    read-only (:class:`ReadOnlyStore`)."""
     with storage_errors(directory):
         if directory.exists() and not directory.is_dir():
             raise FairmarketError(f"critic cache {directory} is not a directory")
+        if (directory / DB_FILE).is_file() and not _writable(directory):
+            return ReadOnlyStore(directory)
         return diskcache.Cache(str(directory), eviction_policy="none", size_limit=2**62, timeout=60)
+
+
+class ReadOnlyStore:
+    """A diskcache folder that cannot be written (a read-only mount or folder), read straight from its SQLite
+    file: ``get``, ``iterkeys``, ``len``, ``volume`` and ``in`` as on :class:`diskcache.Cache`; every write is a
+    one-line error. Values diskcache keeps in files are read as text; pickled values are never loaded (they
+    read as bytes, which :func:`check_entry` rejects)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._db = _connect_read_only(directory / DB_FILE)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        row = self._db.execute("SELECT mode, filename, value, expire_time FROM Cache WHERE key = ? AND raw = 1",
+                               (key,)).fetchone()
+        if row is None or (row[3] is not None and row[3] < time.time()):
+            return default
+        mode, filename, value, _ = row
+        if mode == diskcache.core.MODE_TEXT and filename:
+            return (self.directory / filename).read_text(encoding="utf-8")
+        return value if mode == diskcache.core.MODE_RAW else b""
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def iterkeys(self) -> Iterator[str]:
+        for (key,) in self._db.execute("SELECT key FROM Cache WHERE raw = 1 ORDER BY rowid"):
+            yield key
+
+    def __len__(self) -> int:
+        return int(self._setting("count"))
+
+    def volume(self) -> int:
+        ((pages,),) = self._db.execute("PRAGMA page_count").fetchall()
+        ((page_size,),) = self._db.execute("PRAGMA page_size").fetchall()
+        return pages * page_size + int(self._setting("size"))
+
+    def _setting(self, key: str) -> Any:
+        row = self._db.execute("SELECT value FROM Settings WHERE key = ?", (key,)).fetchone()
+        return row[0] if row is not None else 0
+
+    def _refuse(self, *_: Any, **__: Any) -> Any:
+        raise FairmarketError(f"critic cache {self.directory}: {_read_only_advice(self.directory)}")
+
+    set = add = delete = expire = _refuse
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> ReadOnlyStore:
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.close()
+
+
+def _connect_read_only(db: Path) -> sqlite3.Connection:
+    """SQLite's read-only mode; where that cannot open the write-ahead log (no ``-shm`` file, and no right to
+    make one), the database is opened as immutable: nothing can be writing it then."""
+    uri = db.absolute().as_uri()
+    try:
+        return _opened(f"{uri}?mode=ro")
+    except sqlite3.OperationalError:
+        return _opened(f"{uri}?mode=ro&immutable=1")
+
+
+def _opened(uri: str) -> sqlite3.Connection:
+    connection = sqlite3.connect(uri, uri=True)
+    try:
+        connection.execute("SELECT count(*) FROM Settings").fetchone()
+    except sqlite3.DatabaseError:
+        connection.close()
+        raise
+    return connection
 
 
 class ScoreCache:
@@ -110,6 +224,10 @@ class ScoreCache:
         self.corrupt = 0
         self._store = open_store(self.directory) if self.directory and mode != "off" else None
         writes = self.directory is not None and mode in ("use", "refresh")
+        if writes and isinstance(self._store, ReadOnlyStore):
+            self._store.close()
+            raise FairmarketError(f"critic cache {self.directory}: cache mode {mode!r} stores answers, but"
+                                  f" {_read_only_advice(self.directory)}")
         self._locks = open_store(self.directory / "locks") if writes else None  # type: ignore[operator]
 
     @property
@@ -153,7 +271,7 @@ class ScoreCache:
         if self._locks is None:
             return True
         with storage_errors(self.directory):  # type: ignore[arg-type]
-            return bool(self._locks.add(key, time.time(), expire=self.lock_expire))
+            return bool(self._locks.add(key, _holder(), expire=self.lock_expire))
 
     def release(self, key: str) -> None:
         if self._locks is not None:
@@ -161,13 +279,59 @@ class ScoreCache:
                 self._locks.delete(key)
 
     def wait_for(self, key: str) -> dict[str, Any] | None:
-        """Wait while another process holds ``key``; its entry, or ``None`` if it stored none."""
+        """Wait while another process holds ``key``; its entry, or ``None`` if it stored none. The claim of a
+        process that is gone (killed) is dropped at once, and ``None`` returned: the caller computes the key."""
         with storage_errors(self.directory):  # type: ignore[arg-type]
-            while key in self._locks:  # type: ignore[operator]  # expired locks read as absent
+            while (holder := self._locks.get(key)) is not None:  # type: ignore[union-attr]  # expired: absent
+                if not _running(holder):
+                    self._drop(key, holder)
+                    break
                 time.sleep(_POLL_SECONDS)
         return self._read(key)
+
+    def _drop(self, key: str, holder: str) -> None:
+        log.warning("critic cache %s: the process that claimed key %s (%s) is gone; computing the key here",
+                    self.directory, key, holder)
+        with self._locks.transact():  # type: ignore[union-attr]  # not a claim another waiter made meanwhile
+            if self._locks.get(key) == holder:  # type: ignore[union-attr]
+                self._locks.delete(key)  # type: ignore[union-attr]
 
     def close(self) -> None:
         for store in (self._store, self._locks):
             if store is not None:
                 store.close()
+
+
+def _holder() -> str:
+    """Who claims a key: host, pid and the process's start time (so that a reused pid is not taken for it)."""
+    pid = os.getpid()
+    return f"{socket.gethostname()} {pid} {_start_time(pid)}"
+
+
+def _running(holder: Any) -> bool:
+    """False only when ``holder`` (see :func:`_holder`) has provably stopped: a process of this machine that is
+    gone, a zombie, or whose pid now belongs to another process. Claims from other machines just expire."""
+    try:
+        host, pid_text, started = holder.rsplit(" ", 2)
+        pid = int(pid_text)
+    except (AttributeError, ValueError):
+        return True  # not a claim this version writes
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # running, as another user
+    return _start_time(pid) in (started, "")
+
+
+def _start_time(pid: int) -> str:
+    """When process ``pid`` started, in clock ticks since boot (``/proc/PID/stat``); ``"exited"`` for a zombie,
+    ``""`` where it cannot be read (no ``/proc``: then only the pid is checked)."""
+    try:
+        state, *fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+        return "exited" if state in ("Z", "X") else fields[18]
+    except (OSError, IndexError, ValueError):
+        return ""
