@@ -8,7 +8,7 @@ from typing import Any
 
 from fairmarket_local.metrics.fairness import FairnessScores
 
-SOURCES = ("model", "cache", "fallback", "rule")
+SOURCES = ("model", "cache", "fallback", "rule", "teacher", "amortized")
 
 
 @dataclass
@@ -38,7 +38,7 @@ class CriticStats:
 
 
 class Critic(ABC):
-    """Scores slot summaries (SPEC §5); ``source`` of each result is model, cache, fallback or rule."""
+    """Scores slot summaries (SPEC §5); ``source`` of each result is one of :data:`SOURCES`."""
 
     def __init__(self) -> None:
         self.stats = CriticStats()
@@ -50,6 +50,21 @@ class Critic(ABC):
     @abstractmethod
     def describe(self) -> dict[str, Any]:
         """What identifies this critic in a run manifest (model, hashes, template, cache schema)."""
+
+    def episode_metrics(self) -> dict[str, Any]:
+        """Columns this critic adds to the metrics row of its latest call (a learning critic's progress)."""
+        return {}
+
+    def final_results(self) -> dict[str, Any]:
+        """What this critic adds to a finished run's ``results.json``."""
+        return {}
+
+    def state(self) -> dict[str, Any] | None:
+        """What a checkpoint must hold to resume this critic exactly; ``None``: it learns nothing."""
+        return None
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state`."""
 
     def close(self) -> None:
         """Release the model and the cache (idempotent)."""

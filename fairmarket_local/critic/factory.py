@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fairmarket_local.common.errors import FairmarketError
+from fairmarket_local.critic.amortized.config import AmortizeConfig
 from fairmarket_local.critic.base import Critic
 from fairmarket_local.critic.cache import CACHE_MODES, CacheMode, ScoreCache
 from fairmarket_local.critic.engine import Engine
@@ -28,6 +29,7 @@ def make_critic(
     fbs_variant: str = "jain",
     skip_one_sided: bool = True,
     workers: int = 1,
+    amortize: AmortizeConfig | None = None,
 ) -> Critic:
     """A critic for a registered model id (or manifest), or ``"rule"`` for the reference formulas.
 
@@ -36,9 +38,26 @@ def make_critic(
 
     The model is loaded (and its weights verified) on the first cache miss, so ``replay`` never loads it.
     ``cache_dir`` defaults to ``$FAIRMARKET_HOME/critic-cache``; ``cache_mode`` is use|replay|refresh|off.
+
+    With ``amortize`` enabled, that critic becomes the teacher of an
+    :class:`~fairmarket_local.critic.amortized.critic.AmortizedCritic` (a learned fairness model).
     """
     if cache_mode not in CACHE_MODES:  # checked for every critic, though the rule critic uses no cache
         raise FairmarketError(f"unknown cache mode {cache_mode!r} (choose from {', '.join(CACHE_MODES)})")
+    critic = _direct_critic(model, template, cache_dir, cache_mode, seed=seed, retries=retries,
+                            max_tokens=max_tokens, n_threads=n_threads, n_ctx=n_ctx, fbs_variant=fbs_variant,
+                            skip_one_sided=skip_one_sided, workers=workers)
+    if amortize is None or not amortize.enabled:
+        return critic
+    from fairmarket_local.critic.amortized.critic import AmortizedCritic
+
+    return AmortizedCritic(critic, amortize, seed=seed)
+
+
+def _direct_critic(model: str | ModelManifest, template: str | Path | None, cache_dir: str | Path | None,
+                   cache_mode: CacheMode, *, seed: int, retries: int, max_tokens: int, n_threads: int,
+                   n_ctx: int | None, fbs_variant: str, skip_one_sided: bool, workers: int) -> Critic:
+    """The rule critic, or a model critic that scores every slot it is given (through its memo)."""
     if model == "rule":
         return RuleCritic(fbs_variant)
     if fbs_variant != "jain":

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from fairmarket_local.common.config import validate_section
+from fairmarket_local.critic.amortized.config import AmortizeConfig
 from fairmarket_local.env.config import EnvConfig, deep_update, read_scenario
 from fairmarket_local.shaping import ShapingConfig
 
@@ -54,6 +55,7 @@ class CriticConfig(BaseModel):
     cache_mode: Literal["use", "replay", "refresh", "off"] = "use"
     n_threads: int = Field(1, ge=1, description="threads per model process")
     workers: int = Field(1, ge=1, description="model processes scoring a batch in parallel (llama_cpp)")
+    amortize: AmortizeConfig = AmortizeConfig()  # enabled: this critic teaches a learned fairness model
 
 
 class RunConfig(BaseModel):

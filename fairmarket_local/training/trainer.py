@@ -104,6 +104,7 @@ class Trainer:
             "critic_fbs": float(score_arr[:, 1].mean()),
             "critic_fpp": float(score_arr[:, 2].mean()),
             **{f"critic_{k}": stats_after[k] - stats_before[k] for k in ("cache_hits", "cache_misses", "fallbacks")},
+            **self.critic.episode_metrics(),
             **ppo_log,
             **{f"time_{k}": v for k, v in timer.totals.items()},
         }
