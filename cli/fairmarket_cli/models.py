@@ -38,8 +38,13 @@ def list_() -> None:
 
 
 @models_app.command("verify")
-def verify(model_ids: Optional[list[str]] = typer.Argument(None, help="Model ids (default: all).")) -> None:
-    """Check each model's weights against its sha256 (assembling chunked weights once)."""
+def verify(
+    model_ids: Optional[list[str]] = typer.Argument(None, help="Model ids (default: all)."),
+    rehash: bool = typer.Option(False, help="Hash every file again, even one verified before and unchanged since."),
+) -> None:
+    """Check each model's weights against its sha256 and that a GGUF file is whole (assembling chunked weights once).
+
+    A verified file is remembered by its size and times; --rehash reads it again (damage that changed no time)."""
     with user_errors():
         ids = model_ids or _all_ids()
         failed = 0
@@ -49,7 +54,7 @@ def verify(model_ids: Optional[list[str]] = typer.Argument(None, help="Model ids
                 if manifest.server is not None:
                     typer.echo(f"skip  {model_id}  served by {manifest.server.base_url} (no local weights)")
                     continue
-                path = verified_weights(manifest)
+                path = verified_weights(manifest, rehash=rehash)
                 typer.echo(f"ok    {model_id}  {path}")
             except FairmarketError as exc:
                 failed += 1
@@ -73,7 +78,7 @@ def add(
     licence: str = typer.Option("unknown (user file)", help="Licence of the weights."),
     force: bool = typer.Option(False, help="Replace a model with the same id."),
 ) -> None:
-    """Register a local GGUF file (hashes it) in $FAIRMARKET_HOME/models."""
+    """Register a local GGUF file (checks it is whole, hashes it) in $FAIRMARKET_HOME/models."""
     with user_errors():
         manifest = add_model(path, model_id, chat_format=chat_format, n_ctx=n_ctx, licence=licence, force=force)
     typer.echo(f"registered {manifest.id} (sha256 {manifest.sha256[:12]}…) in {manifest.origin}")

@@ -19,7 +19,7 @@ from fairmarket_local.common.config import load_yaml, validate_section
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_text_atomic
 from fairmarket_local.critic.paths import SHIPPED, fairmarket_home
-from fairmarket_local.critic.weights import assemble_from_package, cached_sha256, file_sha256, package_dir
+from fairmarket_local.critic.weights import assemble_from_package, cached_sha256, check_gguf, file_sha256, package_dir
 
 Backend = Literal["llama_cpp", "transformers", "vllm", "openai"]
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -230,21 +230,27 @@ def weights_size(path: Path) -> int:
     return sum(p.stat().st_size for p in _weights_files(path))
 
 
-def weights_sha256(path: Path) -> str:
-    """sha256 of a weights file; of a folder, the hash of the canonical JSON ``{relative path: file sha256}``."""
+def weights_sha256(path: Path, rehash: bool = False) -> str:
+    """sha256 of a weights file; of a folder, the hash of the canonical JSON ``{relative path: file sha256}``.
+
+    Remembered per file while it is unchanged (see :func:`cached_sha256`); ``rehash`` reads every byte again.
+    """
     if path.is_file():
-        return cached_sha256(path)
-    return content_hash({p.relative_to(path).as_posix(): cached_sha256(p) for p in _weights_files(path)})
+        return cached_sha256(path, rehash)
+    return content_hash({p.relative_to(path).as_posix(): cached_sha256(p, rehash) for p in _weights_files(path)})
 
 
-def verified_weights(manifest: ModelManifest) -> Path:
-    """The weights path (file or folder) after checking size and sha256 against the manifest."""
+def verified_weights(manifest: ModelManifest, rehash: bool = False) -> Path:
+    """The weights path (file or folder) after checking that a GGUF file is whole, and its size and sha256
+    against the manifest (``rehash``: hashed even if a verification is remembered)."""
     path = weights_path(manifest)
+    if path.is_file():
+        check_gguf(path)
     size = weights_size(path)
     if size != manifest.size:
         raise FairmarketError(f"weights of model {manifest.id!r} at {path} have {size} bytes, the manifest says"
                               f" {manifest.size}; reinstall them ({manifest.how_to_get()})")
-    digest = weights_sha256(path)
+    digest = weights_sha256(path, rehash)
     if digest != manifest.sha256:
         raise FairmarketError(f"weights of model {manifest.id!r} at {path} have sha256 {digest[:12]}…, the manifest"
                               f" says {manifest.sha256[:12]}…; reinstall them ({manifest.how_to_get()})")
@@ -259,13 +265,11 @@ def add_model(
     licence: str = "unknown (user file)",
     force: bool = False,
 ) -> ModelManifest:
-    """Register a user GGUF file: hash it and write ``$FAIRMARKET_HOME/models/<id>.yaml``."""
+    """Register a user GGUF file: check it is whole, hash it and write ``$FAIRMARKET_HOME/models/<id>.yaml``."""
     path = Path(path).expanduser().resolve()
     if not path.is_file():
         raise FairmarketError(f"{path} is not a file")
-    with open(path, "rb") as fh:
-        if fh.read(4) != b"GGUF":
-            raise FairmarketError(f"{path} is not a GGUF file (llama_cpp models need GGUF weights)")
+    check_gguf(path)
     model_id = model_id or re.sub(r"[^a-z0-9._-]+", "-", path.stem.lower()).strip("-")
     refuse_taken_id(model_id, force)
     return save_user_manifest({

@@ -11,6 +11,7 @@ from fairmarket_cli.models import models_app
 from typer.testing import CliRunner
 
 from tests.critic.critic_helpers import SLOTS
+from tests.critic.gguf_files import write_gguf
 
 app = typer.Typer()
 app.add_typer(critic_app, name="critic")
@@ -81,14 +82,13 @@ def test_compare_rule_writes_table_and_plots(tmp_path, slots_file):
 
 def test_models_list_and_add(tmp_path, monkeypatch):
     monkeypatch.setenv("FAIRMARKET_HOME", str(tmp_path / "home"))
-    gguf = tmp_path / "tiny.gguf"
-    gguf.write_bytes(b"GGUF" + b"\0" * 28)
+    gguf = write_gguf(tmp_path / "tiny.gguf")
     result = invoke("models", "add", gguf, "--chat-format", "chatml")
     assert result.exit_code == 0 and "registered tiny" in result.output
     listed = invoke("models", "list")
     assert listed.exit_code == 0 and "smollm2-135m" in listed.output and "tiny" in listed.output
     assert invoke("models", "verify", "tiny").exit_code == 0
-    gguf.write_bytes(b"GGUF" + b"\1" * 28)
+    gguf.write_bytes(gguf.read_bytes()[:-1] + b"\1")  # the same size, another last value
     failed = invoke("models", "verify", "tiny")
     assert failed.exit_code == 1 and "FAIL  tiny" in failed.output
 

@@ -12,6 +12,7 @@ from fairmarket_local.critic.registry import (
     verified_weights,
     weights_path,
 )
+from tests.critic.gguf_files import write_gguf
 
 SMOLLM2_SHA = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 
@@ -50,13 +51,13 @@ def test_missing_weights_say_how_to_get_them():
 
 
 def test_hash_mismatch_is_an_error_and_verification_is_remembered(tmp_path, monkeypatch):
-    gguf = tmp_path / "m.gguf"
-    gguf.write_bytes(b"GGUF")
+    gguf = write_gguf(tmp_path / "m.gguf")
+    size = gguf.stat().st_size
     with pytest.raises(FairmarketError, match="have sha256 .* the manifest says 000000000000"):
-        verified_weights(manifest(weights={"path": str(gguf)}))
-    with pytest.raises(FairmarketError, match="have 4 bytes, the manifest says 5"):
+        verified_weights(manifest(weights={"path": str(gguf)}, size=size))
+    with pytest.raises(FairmarketError, match=f"have {size} bytes, the manifest says 5"):
         verified_weights(manifest(weights={"path": str(gguf)}, size=5))
-    good = manifest(weights={"path": str(gguf)}, sha256=weights.file_sha256(gguf))
+    good = manifest(weights={"path": str(gguf)}, size=size, sha256=weights.file_sha256(gguf))
     assert verified_weights(good) == gguf
     hashed = []
     monkeypatch.setattr(weights, "file_sha256", lambda p: hashed.append(p) or "f" * 64)
@@ -69,8 +70,7 @@ def test_hash_mismatch_is_an_error_and_verification_is_remembered(tmp_path, monk
 
 def test_add_registers_a_user_gguf(tmp_path, monkeypatch):
     monkeypatch.setenv("FAIRMARKET_HOME", str(tmp_path / "home"))
-    gguf = tmp_path / "My Model.Q8_0.gguf"
-    gguf.write_bytes(b"GGUF" + b"\0" * 60)
+    gguf = write_gguf(tmp_path / "My Model.Q8_0.gguf")
     added = add_model(gguf, chat_format="chatml")
     assert added.id == "my-model.q8_0" and added.sha256 == weights.file_sha256(gguf)
     assert get_model("my-model.q8_0").chat_format == "chatml"
