@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from fairmarket_local.metrics.fairness import FairnessScores
@@ -65,6 +66,9 @@ class Critic(ABC):
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state`."""
+
+    def export(self, folder: Path) -> None:
+        """Write what this critic learned into ``folder`` (a run's ``policies/``), if anything."""
 
     def close(self) -> None:
         """Release the model and the cache (idempotent)."""

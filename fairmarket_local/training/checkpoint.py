@@ -1,8 +1,8 @@
 """Checkpoints that survive ``kill -9`` and a full disk: written to a temporary folder, then renamed into place.
 
 A checkpoint holds every group's SB3 model (weights and optimiser), the trainer's progress, the
-metrics rows so far, the shaping state and every random state (numpy's and torch's global
-generators and the action-sampling generator). Episodes start from seeds derived from the run
+metrics rows so far, the shaping state, a learning critic's state (``critic.pt``) and every random
+state (numpy's and torch's global generators and the action-sampling generator). Episodes start from seeds derived from the run
 seed, so nothing else about the env needs saving. ``latest`` names the newest complete one, a
 sibling ``ep_NNNNN`` folder; when it is missing, names anything else or names an unreadable
 checkpoint, the newest intact ``ep_*`` checkpoint is used instead (with a warning).
@@ -28,6 +28,7 @@ from fairmarket_local.training.trainer import Trainer
 
 KEEP = 2  # complete checkpoints kept on disk
 POINTER = "latest"
+CRITIC_STATE = "critic.pt"
 _NAME = re.compile(r"ep_\d{5,}")
 # what reading a damaged checkpoint or SB3 model file raises (SB3 turns a bad zip into ValueError)
 UNREADABLE = (OSError, ValueError, KeyError, TypeError, IndexError, RuntimeError, EOFError, pickle.UnpicklingError)
@@ -88,6 +89,11 @@ def _write_folder(trainer: Trainer, folder: Path) -> None:
     buffer = io.BytesIO()
     torch.save({"torch_global": torch.get_rng_state(), "sampler": trainer.generator.get_state()}, buffer)
     _write(folder / "rng.pt", buffer.getvalue())
+    critic_state = trainer.critic.state()
+    if critic_state is not None:  # a learning critic (amortized): its weights, labels and random state
+        buffer = io.BytesIO()
+        torch.save(critic_state, buffer)
+        _write(folder / CRITIC_STATE, buffer.getvalue())
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -157,6 +163,8 @@ def _restore(trainer: Trainer, folder: Path) -> None:
     _set_numpy_state(state["numpy_global"])
     torch.set_rng_state(rng["torch_global"])
     trainer.generator.set_state(rng["sampler"])
+    if trainer.critic.state() is not None:
+        trainer.critic.load_state(torch.load(folder / CRITIC_STATE, weights_only=True))
     trainer.policies.refresh()
     for group in trainer.groups:
         group.model.num_timesteps = trainer.episode * trainer.core.episode_slots * len(group.agents)

@@ -20,6 +20,7 @@ import torch
 from stable_baselines3.common.save_util import load_from_zip_file
 
 from fairmarket_local.common.errors import FairmarketError
+from fairmarket_local.critic.amortized.critic import EXPORT
 from fairmarket_local.critic.compare import spearman
 from fairmarket_local.critic.factory import make_critic
 from fairmarket_local.critic.registry import get_model
@@ -69,10 +70,23 @@ def compare_runs(a: Path, b: Path) -> list[str]:
     for name in files_a if files_a == files_b else []:
         params_a = load_from_zip_file(a / "policies" / name, device="cpu", load_data=False)[1]
         params_b = load_from_zip_file(b / "policies" / name, device="cpu", load_data=False)[1]
-        for tensor_name, tensor in params_a["policy"].items():
-            if not torch.equal(tensor, params_b["policy"][tensor_name]):
-                diffs.append(f"{name}: weight {tensor_name} differs")
-    return diffs
+        diffs += _tensor_differences(name, params_a["policy"], params_b["policy"])
+    return diffs + _fairness_model_differences(a, b)
+
+
+def _tensor_differences(name: str, a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> list[str]:
+    return [f"{name}: weight {key} differs" for key, tensor in a.items() if not torch.equal(tensor, b[key])]
+
+
+def _fairness_model_differences(a: Path, b: Path) -> list[str]:
+    """The amortized critic's learned weights (``policies/fairness_model.pt``), when the run has them."""
+    files = [run / "policies" / EXPORT for run in (a, b)]
+    if not any(f.exists() for f in files):
+        return []
+    if not all(f.exists() for f in files):
+        return [f"{EXPORT}: only in {'the first' if files[0].exists() else 'the second'} run"]
+    nets = [torch.load(f, weights_only=True)["net"] for f in files]
+    return _tensor_differences(EXPORT, *nets)
 
 
 def _rows(run_dir: Path) -> list[dict[str, Any]]:

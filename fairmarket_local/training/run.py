@@ -65,17 +65,17 @@ def train(
     with _disk_errors(run_dir):
         config = _prepare(run_dir, scenario, resume, force, overrides)
         with _FailedStart(run_dir, created) as start:
-            trainer = _train(config, run_dir, scenario, resume, progress, cache_dir, start)
-    return RunResult(run_dir, trainer.rows, _results(trainer))
+            trainer, results = _train(config, run_dir, scenario, resume, progress, cache_dir, start)
+    return RunResult(run_dir, trainer.rows, results)
 
 
 def _train(config: RunConfig, run_dir: Path, scenario, resume: bool, progress: bool, cache_dir: str | Path | None,
-           start: _FailedStart) -> Trainer:
+           start: _FailedStart) -> tuple[Trainer, dict[str, Any]]:
     cache = Path(cache_dir) if cache_dir is not None else run_dir / "critic-cache"
     c = config.critic
     critic = make_critic(c.model, template=c.template, cache_dir=cache, cache_mode=c.cache_mode,
                          seed=config.env.seed, n_threads=c.n_threads, workers=c.workers,
-                         fbs_variant=config.env.market.fbs_variant)
+                         fbs_variant=config.env.market.fbs_variant, amortize=c.amortize)
     with critic:
         trainer = Trainer(config, critic)
         if not (run_dir / MANIFEST).exists():
@@ -83,8 +83,8 @@ def _train(config: RunConfig, run_dir: Path, scenario, resume: bool, progress: b
                                                           scenario_sha256(_scenario_dict(scenario))))
         if resume:
             load_checkpoint(trainer, run_dir / "checkpoints")
-        _run_loop(trainer, run_dir, progress, start)
-    return trainer
+        results = _run_loop(trainer, run_dir, progress, start)
+    return trainer, results
 
 
 def _first_missing(path: Path) -> Path | None:
@@ -178,7 +178,8 @@ def _scenario_dict(scenario) -> Any:
     return scenario
 
 
-def _run_loop(trainer: Trainer, run_dir: Path, progress: bool, start: _FailedStart) -> None:
+def _run_loop(trainer: Trainer, run_dir: Path, progress: bool, start: _FailedStart) -> dict[str, Any]:
+    """Train to the last episode (checkpointing), then write the policies and ``results.json``."""
     from torch.utils.tensorboard import SummaryWriter
 
     cfg = trainer.config.training
@@ -204,8 +205,11 @@ def _run_loop(trainer: Trainer, run_dir: Path, progress: bool, start: _FailedSta
     policies.mkdir(exist_ok=True)
     for k, group in enumerate(trainer.groups):
         group.model.save(policies / f"group_{k:04d}.zip")
-    write_json(run_dir / "results.json", _results(trainer))
+    trainer.critic.export(policies)
+    results = {**_results(trainer), **trainer.critic.final_results()}
+    write_json(run_dir / "results.json", results)
     plot_training_curves(trainer.rows, run_dir / "training_curves.png")
+    return results
 
 
 def _hit_rate(row: dict[str, Any]) -> str:

@@ -17,19 +17,24 @@ from fairmarket_local.training.replay import compare_runs, replay
 RULE = {"critic.model": "rule", "training.checkpoint_every": 2}
 
 
-def _scenario(tmp_path, episodes):
+#: A learning critic (rule-taught, so exact and fast) whose labels and weights must survive the kill too.
+AMORTIZED = {"enabled": True, "label_budget": 40, "warmup_labels": 10, "labels_per_episode": 3}
+
+
+def _scenario(tmp_path, episodes, critic=None):
     path = tmp_path / "scenario.yaml"
     data = yaml.safe_load(open(os.path.join(os.path.dirname(__file__), "..", "..", "fairmarket_local",
                                             "scenarios", "pilot.yaml")))
     data["training"].update({"episodes": episodes, "checkpoint_every": 2})
-    data["critic"] = {"model": "rule"}
+    data["critic"] = {"model": "rule", **(critic or {})}
     path.write_text(yaml.safe_dump(data))
     return path
 
 
-def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("critic", [None, {"amortize": AMORTIZED}], ids=["rule", "amortized"])
+def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path, critic):
     episodes = 16
-    scenario = _scenario(tmp_path, episodes)
+    scenario = _scenario(tmp_path, episodes, critic)
     straight = train(scenario, out=tmp_path / "straight")
     killed = tmp_path / "killed"
     cmd = [sys.executable, "-m", "fairmarket_cli.main", "train", "--scenario", str(scenario), "--out", str(killed), "--quiet"]
@@ -64,10 +69,13 @@ def test_existing_run_is_not_overwritten(tmp_path):
     assert (tmp_path / "r" / "metrics.jsonl").read_text() == before
 
 
-def test_replay_of_a_rule_critic_run_is_identical(tmp_path):
-    run = train("pilot", out=tmp_path / "r", **{**RULE, "training.episodes": 3})
+@pytest.mark.parametrize("amortized", [False, True], ids=["rule", "amortized"])
+def test_replay_of_a_rule_critic_run_is_identical(tmp_path, amortized):
+    amortize = {f"critic.amortize.{k}": v for k, v in AMORTIZED.items()} if amortized else {}
+    run = train("pilot", out=tmp_path / "r", **{**RULE, **amortize, "training.episodes": 3})
     report = replay(run.run_dir)
     assert report["identical"], report["differences"]
+    assert (run.run_dir / "policies" / "fairness_model.pt").exists() == amortized
 
 
 TINY_LLM = {"critic.model": "smollm2-135m", "critic.workers": 1, "community.n_households": 5, "community.n_days": 1,

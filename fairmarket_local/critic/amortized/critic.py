@@ -32,6 +32,7 @@ from fairmarket_local.critic.base import Critic
 from fairmarket_local.metrics.fairness import SCORE_NAMES, FairnessScores
 
 ONE_SIDED = FairnessScores(1.0, 1.0, 1.0, source="rule")
+EXPORT = "fairness_model.pt"
 
 
 class AmortizedCritic(Critic):
@@ -138,9 +139,9 @@ class AmortizedCritic(Critic):
                               "prequential": self.prequential.figures(),
                               "heldout": {"slots": len(kept), **agreement(predicted, truth)}}}
 
-    def export(self, path: Path) -> None:
-        """The trained ensemble (weights only) for scoring elsewhere."""
-        torch.save({"config": self.config.model_dump(), "net": self.model.state()["net"]}, path)
+    def export(self, folder: Path) -> None:
+        """The trained ensemble as ``folder/fairness_model.pt`` (its settings and weights)."""
+        torch.save({"config": self.config.model_dump(), "net": self.model.state()["net"]}, folder / EXPORT)
 
     def state(self) -> dict[str, Any]:
         return {
