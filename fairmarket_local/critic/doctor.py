@@ -14,7 +14,7 @@ from fairmarket_local.critic.cache import open_store
 from fairmarket_local.critic.openai_backend import served_models, server_url
 from fairmarket_local.critic.paths import default_cache_dir
 from fairmarket_local.critic.prompts import available_templates
-from fairmarket_local.critic.registry import ModelManifest, list_models, verified_weights, weights_path
+from fairmarket_local.critic.registry import ModelManifest, scan_models, verified_weights, weights_path
 from fairmarket_local.critic.transformers_backend import INSTALL as TRANSFORMERS_INSTALL
 from fairmarket_local.critic.vllm_backend import INSTALL as VLLM_INSTALL
 
@@ -49,7 +49,7 @@ def backend_missing(backend: str) -> list[str]:
 
 def ready_models() -> list[str]:
     """Registered models that can answer here: back-end installed, weights verified or server answering."""
-    return [model_id for model_id, manifest in sorted(list_models().items()) if _model(manifest).status == "ok"]
+    return [model_id for model_id, manifest in sorted(scan_models()[0].items()) if _model(manifest).status == "ok"]
 
 
 def _offline() -> Check:
@@ -72,7 +72,10 @@ def _backend(backend: str) -> Check:
 
 
 def _models() -> list[Check]:
-    return [_model(manifest) for _, manifest in sorted(list_models().items())]
+    """One check per registered model, and a failed one per manifest that cannot be read."""
+    models, broken = scan_models()
+    return [*(_model(manifest) for _, manifest in sorted(models.items())),
+            *(Check(f"model {path.stem}", "fail", str(error)) for path, error in broken.items())]
 
 
 def _model(manifest: ModelManifest) -> Check:

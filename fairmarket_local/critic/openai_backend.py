@@ -26,7 +26,7 @@ from urllib.parse import SplitResult, urlsplit
 from fairmarket_local.common.canonical import content_hash
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic.engine import Engine, Generation, Messages
-from fairmarket_local.critic.registry import ModelManifest, ServerSource
+from fairmarket_local.critic.registry import ModelManifest, ServerSource, parse_base_url
 from fairmarket_local.critic.schema import answer_grammar, answer_schema
 
 log = logging.getLogger(__name__)
@@ -94,9 +94,10 @@ def server_url(server: ServerSource, model_id: str) -> SplitResult:
 
     :raises FairmarketError: a bad URL or a refused host.
     """
-    url = urlsplit(server.base_url)
-    if url.scheme not in ("http", "https") or not url.hostname:
-        raise FairmarketError(f"model {model_id!r}: base_url {server.base_url!r} is not an http(s) URL")
+    try:
+        url = parse_base_url(server.base_url)
+    except ValueError as exc:
+        raise FairmarketError(f"model {model_id!r}: base_url {server.base_url!r}: {exc}") from None
     if not (server.allow_remote or _is_loopback(url.hostname)):
         raise FairmarketError(f"model {model_id!r}: {url.hostname} is not this machine; set `allow_remote: true`"
                               " under `server:` in its manifest to allow a remote server")

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import SplitResult, urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from fairmarket_local.common.canonical import content_hash
 from fairmarket_local.common.config import load_yaml, validate_section
@@ -54,6 +55,26 @@ class PackageFile(BaseModel):
     file: str
 
 
+def parse_base_url(text: str) -> SplitResult:
+    """``text`` as an ``http`` or ``https`` URL with a host and, if it names one, a valid port.
+
+    :raises ValueError: anything else, saying what is wrong.
+    """
+    example = "e.g. http://127.0.0.1:8080/v1"
+    try:
+        url = urlsplit(text)
+        url.port  # noqa: B018 — parsing it raises on a port that is not a number from 0 to 65535
+    except ValueError as exc:
+        raise ValueError(f"not a URL ({exc}); {example}") from None
+    if url.scheme not in ("http", "https"):
+        raise ValueError(f"not an http:// or https:// URL; {example}")
+    if not url.hostname or any(c.isspace() for c in text):
+        raise ValueError(f"names no valid host; {example}")
+    if url.query or url.fragment:
+        raise ValueError(f"has a query or fragment; give the API's base, {example}")
+    return url
+
+
 class ServerSource(BaseModel):
     """An OpenAI-compatible server that already runs the model (back-end ``openai``)."""
 
@@ -66,6 +87,12 @@ class ServerSource(BaseModel):
     response_format: Literal["json_schema", "grammar"] = "json_schema"
     concurrency: int = Field(4, ge=1, le=64)  # requests in flight at once
     timeout_s: float = Field(120.0, gt=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parse_base_url(value)
+        return value
 
 
 class ModelManifest(BaseModel):

@@ -6,6 +6,7 @@ Every server listens on 127.0.0.1 and is stopped by the test that started it.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -15,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from fairmarket_cli.main import app
+from typer.testing import CliRunner
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic import make_critic
@@ -22,12 +26,14 @@ from fairmarket_local.critic.doctor import ready_models, run_checks
 from fairmarket_local.critic.openai_backend import (
     OpenAIEngine,
     launch_llama_cpp_server,
+    server_url,
     wait_until_serving,
 )
-from fairmarket_local.critic.registry import ModelManifest, get_model, save_user_manifest, weights_path
+from fairmarket_local.critic.registry import ModelManifest, ServerSource, get_model, save_user_manifest, weights_path
 from fairmarket_local.critic.weights import package_dir
 from fairmarket_local.env.summary import summary_fairness
 from tests.critic.critic_helpers import ACROSS_CONFIGURATIONS, assert_copies_indicators
+from tests.user_errors import assert_one_error_line
 
 GOOD = '{"ftg": 0.5, "fbs": 0.25, "fpp": 1}'
 
@@ -188,6 +194,25 @@ def test_doctor_asks_the_server(stub, user_home):
     assert checks["back-end openai"].status == "ok" and checks["model served"].status == "ok"
     assert checks["model gone"].status == "warn" and "start the server" in checks["model gone"].detail
     assert "served" in ready_models() and "gone" not in ready_models()
+
+
+BAD_URLS = ["htp:/x", "http://", "", "ftp://127.0.0.1/v1", "http://127.0.0.1:99999/v1", "http://127.0.0.1:abc/v1",
+            "http://[::1/v1", "http://local host/v1", "http://127.0.0.1:8080/v1?key=1"]
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_a_malformed_base_url_is_a_one_line_error_naming_the_manifest(url, user_home, tmp_path):
+    manifest = user_home / "models" / "srv.yaml"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text(yaml.safe_dump(openai_manifest(url, "srv")))
+    result = CliRunner().invoke(app, ["train", "--critic", "srv", "--out", str(tmp_path / "run"), "--quiet"])
+    assert_one_error_line(result, str(manifest), "server.base_url")
+    assert not (tmp_path / "run").exists()
+    check = {c.name: c for c in run_checks(user_home / "c")}["model srv"]
+    assert check.status == "fail" and "server.base_url" in check.detail
+    with pytest.raises(FairmarketError, match=f"model 'srv': base_url {re.escape(repr(url))}: ") as info:
+        server_url(ServerSource.model_construct(base_url=url, allow_remote=True), "srv")  # built unvalidated
+    assert "\n" not in str(info.value)
 
 
 def test_manifest_kinds_are_checked():
