@@ -2,10 +2,10 @@
 
 A checkpoint holds every group's SB3 model (weights and optimiser), the trainer's progress, the
 metrics rows so far, the shaping state, a learning critic's state (``critic.pt``) and every random
-state (numpy's and torch's global generators and the action-sampling generator). Episodes start from seeds derived from the run
-seed, so nothing else about the env needs saving. ``latest`` names the newest complete one, a
-sibling ``ep_NNNNN`` folder; when it is missing, names anything else or names an unreadable
-checkpoint, the newest intact ``ep_*`` checkpoint is used instead (with a warning).
+state (numpy's and torch's global generators and the action-sampling generator). Episodes start from
+seeds derived from the run seed, so nothing else about the env needs saving. ``latest`` names the
+newest complete one, a sibling ``ep_NNNNN`` folder; when it is missing, names anything else or names
+an unreadable checkpoint, the newest intact ``ep_*`` checkpoint is used instead (with a warning).
 """
 
 from __future__ import annotations

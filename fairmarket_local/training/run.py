@@ -124,12 +124,11 @@ class _FailedStart:
 
 @contextmanager
 def _disk_errors(run_dir: Path) -> Iterator[None]:
-    """A failed write anywhere in the run (full disk, unwritable file) is a one-line error naming the file."""
+    """A file-system failure anywhere in the run (full disk, unwritable file) is a one-line error naming the file."""
     try:
         yield
     except OSError as exc:
-        raise FairmarketError(f"training run {run_dir}: cannot write {exc.filename or run_dir}: "
-                              f"{exc.strerror or exc}") from None
+        raise FairmarketError(f"training run {run_dir}: {exc.filename or run_dir}: {exc.strerror or exc}") from None
 
 
 def _prepare(run_dir: Path, scenario, resume: bool, force: bool, overrides: dict[str, Any]) -> RunConfig:
@@ -226,8 +225,12 @@ def _write_slots(run_dir: Path, trainer: Trainer) -> None:
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz:
         gz.write(text.encode("utf-8"))
     tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(buffer.getvalue())
-    tmp.replace(path)
+    try:
+        tmp.write_bytes(buffer.getvalue())
+        tmp.replace(path)
+    except OSError as exc:  # a failed write() names no file
+        tmp.unlink(missing_ok=True)
+        raise FairmarketError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _write_metrics(run_dir: Path, rows: list[dict[str, Any]]) -> None:

@@ -17,16 +17,25 @@ def rule_scenario(folder: Path, **training) -> Path:
     return path
 
 
-def stop_in_episode(monkeypatch, episode: int) -> None:
-    """Make training raise ``FairmarketError("stopped")`` when it starts ``episode`` (1-based)."""
-    from fairmarket_local.common.errors import FairmarketError
+def before_episode(monkeypatch, episode: int, action) -> None:
+    """Call ``action()`` when training is about to run ``episode`` (1-based)."""
     from fairmarket_local.training.trainer import Trainer
 
     real = Trainer.run_episode
 
-    def stop(self):
+    def run(self):
         if self.episode == episode - 1:
-            raise FairmarketError("stopped")
+            action()
         return real(self)
 
-    monkeypatch.setattr(Trainer, "run_episode", stop)
+    monkeypatch.setattr(Trainer, "run_episode", run)
+
+
+def stop_in_episode(monkeypatch, episode: int) -> None:
+    """Make training raise ``FairmarketError("stopped")`` when it starts ``episode``."""
+    from fairmarket_local.common.errors import FairmarketError
+
+    def stop():
+        raise FairmarketError("stopped")
+
+    before_episode(monkeypatch, episode, stop)

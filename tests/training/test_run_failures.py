@@ -1,5 +1,7 @@
 """`fairmarket train` in a bad environment: one line, exit status 2, and nothing left that blocks a rerun."""
 
+import json
+
 import pytest
 import yaml
 from fairmarket_cli.main import app
@@ -7,8 +9,8 @@ from typer.testing import CliRunner
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.training import train
-from tests.mounts import read_only_view
-from tests.training.runs import rule_scenario, stop_in_episode
+from tests.mounts import fill, read_only_view, small_disk
+from tests.training.runs import before_episode, rule_scenario, stop_in_episode
 from tests.user_errors import assert_one_error_line
 
 runner = CliRunner()
@@ -73,3 +75,18 @@ def test_resume_with_another_scenario_is_refused(tmp_path):
     for same in (["--scenario", str(scenario)], []):
         result = runner.invoke(app, ["train", *same, "--resume", "--out", str(out), "--quiet", "--json"])
         assert result.exit_code == 0, result.output
+
+
+def test_a_full_disk_between_checkpoints_is_one_line_and_the_run_resumes(tmp_path, monkeypatch):
+    scenario = rule_scenario(tmp_path, episodes=3, checkpoint_every=2)
+    with small_disk(tmp_path / "disk") as disk:
+        filler = []
+        before_episode(monkeypatch, 3, lambda: filler.append(fill(disk)))
+        out = disk / "r"
+        result = runner.invoke(app, ["train", "--scenario", str(scenario), "--out", str(out), "--quiet"])
+        assert_one_error_line(result, f"cannot write {out / 'slots' / 'ep_00003.jsonl.gz'}: No space left on device")
+        assert not list((out / "slots").glob("*.tmp"))
+        filler[0].unlink()
+        monkeypatch.undo()
+        result = runner.invoke(app, ["train", "--resume", "--out", str(out), "--quiet", "--json"])
+        assert result.exit_code == 0 and json.loads(result.stdout)["episodes"] == 3, result.output
