@@ -6,7 +6,8 @@ Each call (in training: one episode's slots) goes:
    then the ones the ensemble disagrees on most plus a random share — and the model's prediction for each is
    recorded *before* the teacher's answer is learned (the prequential figures);
 3. the teacher scores them through its own disk memo (so a replay needs no model), and the ensemble is
-   refitted on every label so far (a few hundred full-batch steps: well under a second on a CPU);
+   refitted on every label so far: a hundred full-batch steps from its current weights, or a thousand
+   from fresh weights whenever the labels have doubled and when the budget is spent (seconds on a CPU);
 4. labelled slots get the teacher's answer (``source="teacher"``), the others the ensemble's mean
    (``source="amortized"``).
 
@@ -50,6 +51,7 @@ class AmortizedCritic(Critic):
         self.reservoir: list[tuple[str, dict[str, Any]]] = []
         self.reservoir_seen = 0
         self.asked_last = 0
+        self.next_fresh_fit = 1  # label count at which the ensemble next restarts from fresh weights
 
     def score(self, summaries: list[dict[str, Any]]) -> list[FairnessScores]:
         out = [ONE_SIDED] * len(summaries)
@@ -102,8 +104,15 @@ class AmortizedCritic(Critic):
         return self.model.predict(batch).std(axis=0).mean(axis=1)
 
     def _fit(self) -> None:
+        """A few steps from the current weights; from fresh weights when the labels have doubled since the
+        last fresh start, and once more when the budget is spent (the model that serves the rest of the run)."""
         summaries, targets, boot = zip(*self.labels.values())
-        self.model.fit(encode(list(summaries)), np.array(targets), self.config.fit_steps, np.array(boot).T)
+        steps = self.config.fit_steps
+        if len(self.labels) >= self.next_fresh_fit or self.asked >= self.config.label_budget:
+            self.model.reset()
+            self.next_fresh_fit = 2 * len(self.labels)
+            steps = self.config.full_fit_steps
+        self.model.fit(encode(list(summaries)), np.array(targets), steps, np.array(boot).T)
 
     def _keep_for_heldout(self, slots: list[dict[str, Any]], keys: list[str]) -> None:
         """Reservoir sampling (seeded) over the distinct unlabelled slots seen so far."""
@@ -148,6 +157,7 @@ class AmortizedCritic(Critic):
             "model": self.model.state(), "rng": self.rng.bit_generator.state, "asked": self.asked,
             "labels": [[k, *v] for k, v in self.labels.items()], "prequential": self.prequential.state(),
             "reservoir": [list(item) for item in self.reservoir], "reservoir_seen": self.reservoir_seen,
+            "next_fresh_fit": self.next_fresh_fit,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -158,6 +168,7 @@ class AmortizedCritic(Critic):
         self.prequential.load_state(state["prequential"])
         self.reservoir = [(k, summary) for k, summary in state["reservoir"]]
         self.reservoir_seen = state["reservoir_seen"]
+        self.next_fresh_fit = state["next_fresh_fit"]
 
     def describe(self) -> dict[str, Any]:
         return {"amortized": self.config.model_dump(), "teacher": self.teacher.describe()}

@@ -86,10 +86,16 @@ class FairnessEnsemble:
     """A seeded :class:`StackedSetNet` and its optimiser, trained on the labels so far (full batch)."""
 
     def __init__(self, members: int, hidden: int, learning_rate: float, seed: int) -> None:
+        self.shape, self.learning_rate, self.seed = (members, hidden), learning_rate, seed
+        self.reset()
+
+    def reset(self) -> None:
+        """Fresh seeded weights and optimiser: nets warm-started on a few labels learn later ones worse
+        (measured: FPP ρ 0.83 against 0.96 from fresh weights on the same 200 labels)."""
         with torch.random.fork_rng(devices=[]):  # the caller's generator (PPO's) stays untouched
-            torch.manual_seed(seed)
-            self.net = StackedSetNet(members, hidden)
-        self.optimiser = torch.optim.Adam(self.net.parameters(), lr=learning_rate)
+            torch.manual_seed(self.seed)
+            self.net = StackedSetNet(*self.shape)
+        self.optimiser = torch.optim.Adam(self.net.parameters(), lr=self.learning_rate)
         self.fitted = False
 
     @property
