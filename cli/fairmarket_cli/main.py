@@ -20,7 +20,7 @@ from fairmarket_cli.models import models_app
 from fairmarket_cli.report import report
 from fairmarket_cli.training import evaluate, replay, train
 from fairmarket_local import __version__
-from fairmarket_local.common.io import dumps_strict, refuse_overwrite, write_json, write_jsonl
+from fairmarket_local.common.io import dumps_strict
 from fairmarket_local.env.config import load_env_config, scenario_names
 
 app = typer.Typer(
@@ -70,20 +70,12 @@ def simulate(
     quiet: bool = typer.Option(False, help="No progress bar."),
 ) -> None:
     """Run baseline bidders through a scenario and write KPIs and fairness to DIR/metrics.json."""
-    from fairmarket_local.baselines.simulate import simulate as run_simulation
+    from fairmarket_local.baselines.simulation import simulate_to_files
 
+    metrics_path = out / "metrics.json"
     with user_errors():
-        metrics_path = out / "metrics.json"
-        refuse_overwrite(metrics_path, force)
-        if record_slots is not None:
-            refuse_overwrite(record_slots, force)
-        result = run_simulation(
-            scenario, policy=policy.value, days=days, seed=seed,
-            record_slots=record_slots is not None, progress=not quiet,
-        )
-        write_json(metrics_path, result.metrics)
-        if record_slots is not None:
-            write_jsonl(record_slots, result.summaries)
+        result = simulate_to_files(metrics_path, record_slots, force, scenario=scenario, policy=policy.value,
+                                   days=days, seed=seed, progress=not quiet)
     if as_json:
         typer.echo(dumps_strict(result.metrics, sort_keys=True))
         return

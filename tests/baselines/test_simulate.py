@@ -6,11 +6,11 @@ import json
 import pytest
 
 from fairmarket_local.baselines import POLICIES, simulate
-from fairmarket_local.baselines.simulate import simulate_to_files
+from fairmarket_local.baselines.simulation import simulate_to_files
 from fairmarket_local.common.errors import FairmarketError
 from tests.mounts import read_only_view
 
-simulate_module = importlib.import_module("fairmarket_local.baselines.simulate")  # the package exports the function
+simulate_module = importlib.import_module("fairmarket_local.baselines.simulation")
 
 
 @pytest.mark.parametrize("policy", POLICIES)
