@@ -1,4 +1,7 @@
-"""``fairmarket critic score|compare``: score recorded slots with a critic, or compare critics."""
+"""``fairmarket critic score|compare|distill``: score recorded slots with a critic, compare critics, distil one.
+
+The critic layer is imported inside each command, so ``--help`` starts at once.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +15,15 @@ from fairmarket_cli.errors import user_errors
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import refuse_overwrite, write_jsonl
 from fairmarket_local.common.progress import progress_bar
-from fairmarket_local.critic import CACHE_MODES, make_critic
-from fairmarket_local.critic.compare import compare_critics, critic_pairs
-from fairmarket_local.critic.report import OUTPUT_FILES, write_report
-from fairmarket_local.critic.slots_io import read_summaries
-from fairmarket_local.env.summary import summary_fairness
+from fairmarket_local.critic.amortized.config import AmortizeConfig
+from fairmarket_local.critic.base import SOURCES
+from fairmarket_local.critic.cache import CACHE_MODES
 
 critic_app = typer.Typer(help="Score slot summaries with a fairness critic, or compare critics.",
                          no_args_is_help=True)
 console = Console(stderr=True)
 _CHUNK = 64
+_AMORTIZE = AmortizeConfig()  # the defaults of the amortized critic's options
 
 CacheDirOption = typer.Option(None, "--cache-dir", help="Critic cache folder (default: $FAIRMARKET_HOME/critic-cache).")
 CacheModeOption = typer.Option("use", "--cache-mode", help=f"One of {', '.join(CACHE_MODES)}.")
@@ -42,16 +44,28 @@ def score(
     cache_dir: Optional[Path] = CacheDirOption,
     cache_mode: str = CacheModeOption,
     threads: int = ThreadsOption,
+    amortize: bool = typer.Option(False, help=f"The model labels a budget of slots (every {_CHUNK} slots count as"
+                                  " an episode) and a learned fairness model scores the others."),
+    label_budget: int = typer.Option(_AMORTIZE.label_budget, min=1, help="With --amortize: slots the model labels."),
+    labels_per_episode: int = typer.Option(_AMORTIZE.labels_per_episode, min=1, help="With --amortize: labels per"
+                                           f" {_CHUNK} slots after the warm-up."),
+    export: Optional[Path] = typer.Option(None, help="With --amortize: save the fairness model in this folder"
+                                          " (fairness_model.pt, scored later with --model FOLDER/fairness_model.pt)."),
     force: bool = typer.Option(False, help="Replace an existing output file."),
     quiet: bool = typer.Option(False, help="No progress bar."),
 ) -> None:
     """Score every slot of INPUT and write {slot, ftg, fbs, fpp, source} lines to OUT."""
+    from fairmarket_local.critic.factory import make_critic, takes_template
+    from fairmarket_local.critic.slots_io import read_summaries
+
     with user_errors():
         refuse_overwrite(out, force)
         summaries = read_summaries(input_path)
-        opts = {} if model == "rule" else {"template": template, "n_threads": threads}
+        opts = {"template": template, "n_threads": threads} if takes_template(model) else {}
+        learned = AmortizeConfig(enabled=amortize, label_budget=label_budget, labels_per_episode=labels_per_episode,
+                                 warmup_labels=min(_AMORTIZE.warmup_labels, label_budget))
         rows = []
-        with make_critic(model, cache_dir=cache_dir, cache_mode=cache_mode, **opts) as critic, \
+        with make_critic(model, cache_dir=cache_dir, cache_mode=cache_mode, amortize=learned, **opts) as critic, \
                 progress_bar(len(summaries), f"critic {model}", unit="slots", enabled=not quiet) as advance:
             for start in range(0, len(summaries), _CHUNK):
                 chunk = summaries[start:start + _CHUNK]
@@ -59,8 +73,11 @@ def score(
                     rows.append({"slot": start + offset, **result.as_dict()})
                 advance(len(chunk), hit_rate=critic.stats.hit_rate)
             stats = critic.stats
+            if export is not None:
+                export.mkdir(parents=True, exist_ok=True)
+                critic.export(export)
         write_jsonl(out, rows)
-    sources = {s: sum(1 for r in rows if r["source"] == s) for s in ("model", "cache", "fallback", "rule")}
+    sources = {s: sum(1 for r in rows if r["source"] == s) for s in SOURCES}
     console.print(f"scored {len(rows)} slots ({', '.join(f'{v} {k}' for k, v in sources.items() if v)});"
                   f" model time {stats.model_seconds:.1f} s; wrote {out}")
 
@@ -82,6 +99,11 @@ def compare(
     quiet: bool = typer.Option(False, help="No progress bar."),
 ) -> None:
     """Compare critics on the same slots: validity, latency, agreement with §4, invariance, repeatability."""
+    from fairmarket_local.critic.compare import compare_critics, critic_pairs
+    from fairmarket_local.critic.report import OUTPUT_FILES, write_report
+    from fairmarket_local.critic.slots_io import read_summaries
+    from fairmarket_local.env.summary import summary_fairness
+
     with user_errors():
         for name in OUTPUT_FILES:
             refuse_overwrite(out / name, force)

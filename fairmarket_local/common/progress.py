@@ -51,6 +51,11 @@ QUIET_ENV = {
 }
 
 
+def _ours_or_errors(record: logging.LogRecord) -> bool:
+    """Under ``--quiet``, the toolkit's own warnings (a checkpoint fallback, a broken lock) still print."""
+    return record.levelno >= logging.ERROR or record.name.startswith("fairmarket_local")
+
+
 @contextmanager
 def third_party_silenced(enabled: bool = True) -> Iterator[None]:
     """``--quiet``: no progress bars, log lines or warnings from the libraries underneath, in this process and
@@ -59,15 +64,19 @@ def third_party_silenced(enabled: bool = True) -> Iterator[None]:
         yield
         return
     saved_env = {key: os.environ.get(key) for key in QUIET_ENV}
-    saved_level = logging.root.manager.disable
     os.environ.update(QUIET_ENV)
-    logging.disable(logging.WARNING)
+    handlers = [logging.lastResort, *logging.root.handlers]
+    for handler in handlers:
+        if handler is not None:
+            handler.addFilter(_ours_or_errors)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
     finally:
-        logging.disable(saved_level)
+        for handler in handlers:
+            if handler is not None:
+                handler.removeFilter(_ours_or_errors)
         for key, value in saved_env.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from fairmarket_local.critic.cache import CacheMode
-from fairmarket_local.critic.factory import make_critic
+from fairmarket_local.critic.factory import make_critic, takes_template
 from fairmarket_local.critic.permute import is_permutable, permute_summary
 from fairmarket_local.critic.registry import get_model
 from fairmarket_local.env.summary import summary_fairness
@@ -40,13 +40,13 @@ DEFAULT_TEMPLATES = ("raw", "grounded")
 
 
 def critic_pairs(models: list[str], templates: list[str]) -> list[tuple[str, str]]:
-    """Every (model, template); the rule critic ignores templates, so it appears once. Without templates
+    """Every (model, template); critics without a prompt (rule, a fairness model) appear once. Without templates
     each model uses the one its manifest names (a distilled student's), else ``raw`` and ``grounded``."""
     def own(model: str) -> list[str]:
         return templates or ([t] if (t := get_model(model).template) else list(DEFAULT_TEMPLATES))
 
-    pairs = [(m, t) for m in models if m != "rule" for t in own(m)]
-    return pairs + [("rule", "-")] * ("rule" in models)
+    pairs = [(m, t) for m in models if takes_template(m) for t in own(m)]
+    return pairs + [(m, "-") for m in models if not takes_template(m)]
 
 
 def run_critic(
@@ -55,7 +55,7 @@ def run_critic(
     advance: Callable[..., None] = lambda n=1, **_: None,
 ) -> CriticRun:
     """Score every slot one at a time (timed), then the invariance and repeatability subsets."""
-    opts: dict[str, Any] = {} if model == "rule" else {"template": template, "n_threads": n_threads}
+    opts: dict[str, Any] = {"template": template, "n_threads": n_threads} if takes_template(model) else {}
     with make_critic(model, cache_dir=cache_dir, cache_mode=cache_mode, **opts) as critic:
         scores, latencies = [], []
         for summary in summaries:

@@ -54,12 +54,27 @@ def make_critic(
     return AmortizedCritic(critic, amortize, seed=seed)
 
 
+def takes_template(model: str) -> bool:
+    """Whether ``model`` is prompted (a language model), or computes its scores itself (``rule``, a fairness model)."""
+    return model != "rule" and not is_fairness_model(model)
+
+
+def is_fairness_model(model: object) -> bool:
+    """A critic named by the path of an exported fairness model (an amortized run's ``policies/fairness_model.pt``)."""
+    return isinstance(model, (str, Path)) and str(model).endswith(".pt")
+
+
 def _direct_critic(model: str | ModelManifest, template: str | Path | None, cache_dir: str | Path | None,
                    cache_mode: CacheMode, *, seed: int, retries: int, max_tokens: int, n_threads: int,
                    n_ctx: int | None, fbs_variant: str, skip_one_sided: bool, workers: int) -> Critic:
-    """The rule critic, or a model critic that scores every slot it is given (through its memo)."""
+    """The rule critic, an exported fairness model, or a model critic that scores every slot it is given
+    (through its memo)."""
     if model == "rule":
         return RuleCritic(fbs_variant)
+    if is_fairness_model(model):
+        from fairmarket_local.critic.amortized.critic import FairnessModelCritic
+
+        return FairnessModelCritic(Path(model))  # type: ignore[arg-type]
     if fbs_variant != "jain":
         raise FairmarketError("fbs_variant only applies to the rule critic (fallbacks use the Jain index)")
     manifest = model if isinstance(model, ModelManifest) else get_model(model)

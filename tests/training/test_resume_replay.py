@@ -71,7 +71,8 @@ def test_existing_run_is_not_overwritten(tmp_path):
 
 @pytest.mark.parametrize("amortized", [False, True], ids=["rule", "amortized"])
 def test_replay_of_a_rule_critic_run_is_identical(tmp_path, amortized):
-    amortize = {f"critic.amortize.{k}": v for k, v in AMORTIZED.items()} if amortized else {}
+    amortize = {f"critic.amortize.{k}": v for k, v in AMORTIZED.items()} if amortized else {
+        "critic.amortize.enabled": False}
     run = train("pilot", out=tmp_path / "r", **{**RULE, **amortize, "training.episodes": 3})
     report = replay(run.run_dir)
     assert report["identical"], report["differences"]

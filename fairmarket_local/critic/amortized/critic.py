@@ -18,6 +18,7 @@ states, labels, random state, reservoir — is in :meth:`AmortizedCritic.state` 
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +26,31 @@ import numpy as np
 import torch
 
 from fairmarket_local.common.canonical import content_hash
+from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic.amortized.config import AmortizeConfig
 from fairmarket_local.critic.amortized.features import SlotBatch, encode
 from fairmarket_local.critic.amortized.labels import Prequential, agreement, pick_labels
 from fairmarket_local.critic.amortized.model import FairnessEnsemble
-from fairmarket_local.critic.base import Critic
+from fairmarket_local.critic.base import Critic, CriticStats
+from fairmarket_local.critic.weights import file_sha256
 from fairmarket_local.metrics.fairness import SCORE_NAMES, FairnessScores
 
 ONE_SIDED = FairnessScores(1.0, 1.0, 1.0, source="rule")
 EXPORT = "fairness_model.pt"
+DECIMALS = 4  # the last bits of a float sum depend on the batch and the parties' order; four decimals do not
+
+
+def rounded_mean(members: np.ndarray) -> np.ndarray:
+    """The ensemble's answer: the members' mean, rounded."""
+    return members.mean(axis=0).round(DECIMALS)
+
+
+def one_sided_first(summaries: list[dict[str, Any]], stats: CriticStats) -> tuple[list[FairnessScores], list[int]]:
+    """Scores with every one-sided slot exact (1, 1, 1: no trade was possible), and the two-sided ones' indices."""
+    judged = [i for i, s in enumerate(summaries) if s["sellers"] and s["buyers"]]
+    stats.calls += len(summaries) - len(judged)
+    stats.one_sided += len(summaries) - len(judged)
+    return [ONE_SIDED] * len(summaries), judged
 
 
 class AmortizedCritic(Critic):
@@ -54,10 +71,7 @@ class AmortizedCritic(Critic):
         self.next_fresh_fit = 1  # label count at which the ensemble next restarts from fresh weights
 
     def score(self, summaries: list[dict[str, Any]]) -> list[FairnessScores]:
-        out = [ONE_SIDED] * len(summaries)
-        judged = [i for i, s in enumerate(summaries) if s["sellers"] and s["buyers"]]
-        self.stats.calls += len(summaries) - len(judged)
-        self.stats.one_sided += len(summaries) - len(judged)
+        out, judged = one_sided_first(summaries, self.stats)
         if not judged:
             self.asked_last = 0
             return out
@@ -66,7 +80,7 @@ class AmortizedCritic(Critic):
         batch = encode(slots)
         self.asked_last = self._learn(slots, keys, batch)
         self._keep_for_heldout(slots, keys)
-        predicted = self.model.predict(batch).mean(axis=0)
+        predicted = rounded_mean(self.model.predict(batch))
         for j, i in enumerate(judged):
             label = self.labels.get(keys[j])
             out[i] = (FairnessScores(*label[1], source="teacher") if label is not None else
@@ -93,7 +107,7 @@ class AmortizedCritic(Critic):
         if not learned:
             return len(chosen)
         if self.model.fitted:
-            self.prequential.add(self.model.predict(batch.take(learned)).mean(axis=0), answers)
+            self.prequential.add(rounded_mean(self.model.predict(batch.take(learned))), answers)
         for j, values in zip(learned, answers.tolist()):
             self.labels[keys[j]] = (slots[j], values, self.rng.poisson(1.0, size=cfg.ensemble).tolist())
         self._fit()
@@ -142,7 +156,7 @@ class AmortizedCritic(Critic):
         held = [summary for key, summary in self.reservoir if key not in self.labels]
         answers = self.teacher.score(held) if held else []
         kept = [k for k, a in enumerate(answers) if a.source != "fallback"]
-        predicted = self.model.predict(encode([held[k] for k in kept])).mean(axis=0) if kept else np.zeros((0, 3))
+        predicted = rounded_mean(self.model.predict(encode([held[k] for k in kept]))) if kept else np.zeros((0, 3))
         truth = np.array([answers[k].values() for k in kept]).reshape(-1, 3)
         return {"amortized": {"labels": len(self.labels), "asked": self.asked,
                               "prequential": self.prequential.figures(),
@@ -175,3 +189,31 @@ class AmortizedCritic(Critic):
 
     def close(self) -> None:
         self.teacher.close()
+
+
+class FairnessModelCritic(Critic):
+    """An exported fairness model scoring on its own, frozen: measurable by ``critic compare`` like any critic."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+        try:
+            saved = torch.load(self.path, weights_only=True)
+            config = AmortizeConfig.model_validate(saved["config"])
+            self.model = FairnessEnsemble(config.ensemble, config.hidden, config.learning_rate, seed=0)
+            self.model.net.load_state_dict(saved["net"])
+        except (OSError, KeyError, TypeError, ValueError, RuntimeError, pickle.UnpicklingError) as exc:
+            raise FairmarketError(f"{self.path}: not a fairness model exported by an amortized run"
+                                  f" ({type(exc).__name__})") from None
+        self.sha256 = file_sha256(self.path)
+
+    def score(self, summaries: list[dict[str, Any]]) -> list[FairnessScores]:
+        out, judged = one_sided_first(summaries, self.stats)
+        self.stats.calls += len(judged)
+        predicted = rounded_mean(self.model.predict(encode([summaries[i] for i in judged])))
+        for j, i in enumerate(judged):
+            out[i] = FairnessScores(*predicted[j], source="amortized")
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": "fairness_model", "model": str(self.path), "sha256": self.sha256}
