@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -27,12 +28,28 @@ print(json.dumps({"package": fairmarket_local.__file__, "templates": available_t
 """
 
 
+def tracked_copy(target: Path) -> Path:
+    """The checkout's tracked files as they are now (symlinks kept), so the build leaves nothing in the repo."""
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
+    for name in tracked.decode().split("\0"):
+        source, copy = REPO / name, target / name
+        if not name or not (source.exists() or source.is_symlink()):
+            continue
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            copy.symlink_to(os.readlink(source))
+        else:
+            shutil.copy2(source, copy)
+    return target
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    source = tracked_copy(tmp_path_factory.mktemp("source"))
     out = tmp_path_factory.mktemp("dist")
     # no build isolation: the build uses this environment's setuptools, and nothing is downloaded
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
-                    "--wheel-dir", str(out), str(REPO)], check=True, capture_output=True, timeout=600)
+                    "--wheel-dir", str(out), str(source)], check=True, capture_output=True, timeout=600)
     return next(out.glob("fairmarket_local-*.whl"))
 
 
