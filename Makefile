@@ -43,6 +43,8 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench_critic.py
 	$(BIN)/python scripts/bench_sweep.py
 	$(BIN)/python scripts/bench_scale.py
+	$(BIN)/python scripts/bench_startup.py
+	$(BIN)/python scripts/bench_amortized.py
 
 # Optional vLLM (CPU build) back-end in its own venv: it pins its own numpy/numba (~1.5 min, 2.8 GB).
 VLLM_VENV := .venv-vllm

@@ -10,13 +10,14 @@ from rich.console import Console
 from rich.table import Table
 
 from fairmarket_cli.errors import user_errors
-from fairmarket_local.critic.doctor import run_checks
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "red"}
 
 
 def doctor(cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Critic cache folder to check.")) -> None:
     """Air-gap readiness: offline guards, back-ends, models verified, prompts, cache writable."""
+    from fairmarket_local.critic.doctor import run_checks
+
     with user_errors():
         checks = run_checks(cache_dir)
     table = Table(title="fairmarket doctor")

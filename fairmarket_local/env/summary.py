@@ -8,12 +8,14 @@ Trades are merged per (seller, buyer, price) and sorted, so the random arrival o
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fairmarket_local.env.core import SlotRecord
 from fairmarket_local.metrics.fairness import FairnessScores, slot_fairness
+
+if TYPE_CHECKING:  # the critic reads summaries without loading the market's compiled core
+    from fairmarket_local.env.core import SlotRecord
 
 SUMMARY_SCHEMA = 1
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
