@@ -19,8 +19,9 @@ class AmortizeConfig(BaseModel):
     hidden: int = Field(32, ge=4)
     learning_rate: float = Field(1e-2, gt=0.0)
     fit_steps: int = Field(100, ge=1, description="optimiser steps after new labels (from the current weights)")
-    full_fit_steps: int = Field(1000, ge=1, description="steps from fresh weights, whenever the labels have doubled"
-                                                        " and when the budget is spent")
+    full_fit_steps: int = Field(1000, ge=1, description="steps from fresh weights, whenever the labels have grown by"
+                                                        " fresh_fit_growth and when the budget is spent")
+    fresh_fit_growth: float = Field(1.25, gt=1.0, description="label growth factor between fresh-weight fits")
     prequential_window: int = Field(100, ge=2, description="latest predicted-then-labelled slots in the running"
                                                             " MAE and Spearman")
     heldout: int = Field(100, ge=0, description="unlabelled slots the teacher scores at the end")

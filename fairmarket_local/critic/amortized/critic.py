@@ -7,7 +7,7 @@ Each call (in training: one episode's slots) goes:
    recorded *before* the teacher's answer is learned (the prequential figures);
 3. the teacher scores them through its own disk memo (so a replay needs no model), and the ensemble is
    refitted on every label so far: a hundred full-batch steps from its current weights, or a thousand
-   from fresh weights whenever the labels have doubled and when the budget is spent (seconds on a CPU);
+   from fresh weights whenever the labels have grown by a quarter and when the budget is spent (seconds);
 4. labelled slots get the teacher's answer (``source="teacher"``), the others the ensemble's mean
    (``source="amortized"``).
 
@@ -18,6 +18,7 @@ states, labels, random state, reservoir — is in :meth:`AmortizedCritic.state` 
 
 from __future__ import annotations
 
+import math
 import pickle
 from pathlib import Path
 from typing import Any
@@ -118,13 +119,14 @@ class AmortizedCritic(Critic):
         return self.model.predict(batch).std(axis=0).mean(axis=1)
 
     def _fit(self) -> None:
-        """A few steps from the current weights; from fresh weights when the labels have doubled since the
-        last fresh start, and once more when the budget is spent (the model that serves the rest of the run)."""
+        """A few steps from the current weights; from fresh weights when the labels have grown by
+        ``fresh_fit_growth`` since the last fresh start, and once more when the budget is spent (the model that
+        serves the rest of the run)."""
         summaries, targets, boot = zip(*self.labels.values())
         steps = self.config.fit_steps
         if len(self.labels) >= self.next_fresh_fit or self.asked >= self.config.label_budget:
             self.model.reset()
-            self.next_fresh_fit = 2 * len(self.labels)
+            self.next_fresh_fit = math.ceil(self.config.fresh_fit_growth * len(self.labels))
             steps = self.config.full_fit_steps
         self.model.fit(encode(list(summaries)), np.array(targets), steps, np.array(boot).T)
 

@@ -20,7 +20,8 @@ def pick_labels(candidates: np.ndarray, disagreement: np.ndarray | None, wanted:
         return []
     if disagreement is None:
         return sorted(rng.choice(candidates, size=wanted, replace=False).tolist())
-    n_random = int(round(wanted * random_share))
+    share = wanted * random_share  # a fraction of a label is drawn: with 2 labels and 25 %, one in two episodes
+    n_random = int(share) + int(rng.random() < share - int(share))
     order = np.argsort(-disagreement[candidates], kind="stable")
     top = candidates[order[:wanted - n_random]]
     rest = np.setdiff1d(candidates, top)
