@@ -5,6 +5,7 @@ The critic layer is imported inside each command, so ``--help`` starts at once.
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -14,6 +15,7 @@ from rich.console import Console
 from fairmarket_cli.errors import user_errors
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import refuse_overwrite, write_jsonl
+from fairmarket_local.common.machine import COMPUTE_DTYPES
 from fairmarket_local.common.progress import progress_bar
 from fairmarket_local.critic.amortized.config import AmortizeConfig
 from fairmarket_local.critic.base import SOURCES
@@ -24,6 +26,7 @@ critic_app = typer.Typer(help="Score slot summaries with a fairness critic, or c
 console = Console(stderr=True)
 _CHUNK = 64
 _AMORTIZE = AmortizeConfig()  # the defaults of the amortized critic's options
+ComputeDtype = Enum("ComputeDtype", {name: name for name in COMPUTE_DTYPES}, type=str)  # type: ignore[misc]
 
 CacheDirOption = typer.Option(None, "--cache-dir", help="Critic cache folder (default: $FAIRMARKET_HOME/critic-cache).")
 CacheModeOption = typer.Option("use", "--cache-mode", help=f"One of {', '.join(CACHE_MODES)}.")
@@ -145,6 +148,8 @@ def distill_command(
                              " tenth)."),
     student_template: str = typer.Option("student", help="The student's prompt template (default: the newest"
                                          " student.vN)."),
+    dtype: ComputeDtype = typer.Option(ComputeDtype.auto, help="Compute dtype: auto (bfloat16 where the CPU has it natively, else"
+                              " float32), bfloat16 or float32 (recorded in distill.json)."),
     snapshots: str = typer.Option("", help="Comma-separated training minutes at which to export and score a"
                                   " snapshot (learning curve), e.g. 5,15,30."),
     folder: Optional[Path] = typer.Option(None, "--dir", help="Where the weights and tables go (default:"
@@ -167,7 +172,8 @@ def distill_command(
         except ValueError:
             raise FairmarketError(f"--snapshots wants minutes like 5,15,30, not {snapshots!r}") from None
         config = StudentConfig(lr=lr, batch_size=batch_size, layers=layers, budget_minutes=budget_minutes,
-                               max_steps=max_steps, schedule_steps=schedule_steps, snapshot_minutes=marks, seed=seed)
+                               max_steps=max_steps, schedule_steps=schedule_steps, snapshot_minutes=marks, seed=seed,
+                               dtype=dtype.value)
         result = distill(out, teacher=teacher, teacher_template=template, slots=slots, generate=generate, base=base,
                          student_template=student_template, heldout=heldout, config=config, folder=folder,
                          cache_dir=cache_dir, cache_mode=cache_mode, force=force, progress=not quiet)  # type: ignore[arg-type]
@@ -178,3 +184,53 @@ def distill_command(
     console.print(f"registered {result.manifest.id} ({result.manifest.weights.path}); "  # type: ignore[union-attr]
                   f"{result.info['steps']} steps, {result.info['examples_seen']} examples; use it with"
                   f" `fairmarket train --critic {result.manifest.id}`")
+
+
+@critic_app.command("audit")
+def audit(
+    models: str = typer.Option(..., help="Comma-separated model ids; 'rule' adds the reference formulas."),
+    templates: str = typer.Option("", help="Comma-separated prompt template ids (default: each model's own, as"
+                                  " its manifest names it, else raw,grounded)."),
+    input_path: Path = typer.Option(..., "--input", help="Recorded slot summaries (JSONL); one-sided slots,"
+                                    " which every critic scores 1/1/1 unasked, are left out."),
+    out: Path = typer.Option(..., help="Output folder for audit.csv, audit.md and audit.png."),
+    tolerance: float = typer.Option(0.05, min=0.0, max=1.0, help="How far an irrelevant change may move a score."),
+    relations: str = typer.Option("", help="Comma-separated relations to check (default: all; see docs/audit.md)."),
+    limit: Optional[int] = typer.Option(None, min=1, help="Audit only the first N two-sided slots."),
+    examples: int = typer.Option(2, min=0, help="Worst violated pairs shown per critic and relation."),
+    cache_dir: Optional[Path] = CacheDirOption,
+    cache_mode: str = CacheModeOption,
+    threads: int = ThreadsOption,
+    workers: int = typer.Option(1, min=1, help="llama.cpp processes per model (one per free core)."),
+    force: bool = typer.Option(False, help="Replace existing output files."),
+    quiet: bool = typer.Option(False, help="No progress bar."),
+) -> None:
+    """Audit critics without assuming a formula: change slots in known ways and check where the scores go."""
+    import time
+
+    from fairmarket_local.critic.compare import critic_pairs
+    from fairmarket_local.critic.quality.audit import plan_audit, run_audit
+    from fairmarket_local.critic.quality.audit_report import OUTPUT_FILES, summary_markdown, write_audit
+    from fairmarket_local.critic.quality.relations import select_relations
+    from fairmarket_local.critic.slots_io import read_summaries
+
+    with user_errors():
+        for name in OUTPUT_FILES:
+            refuse_overwrite(out / name, force)
+        names = _csv(models)
+        if not names:
+            raise FairmarketError(f"--models: no models given in {models!r} (e.g. --models smollm2-135m,rule)")
+        plan = plan_audit(read_summaries(input_path), select_relations(_csv(relations)), limit)
+        if not plan.slots:
+            raise FairmarketError(f"{input_path}: no two-sided slot (each lacks sellers or buyers): nothing to audit")
+        pairs = critic_pairs(names, _csv(templates))
+        start = time.perf_counter()
+        with progress_bar(len(pairs) * len(plan.batch), "critic audit", unit="slots", enabled=not quiet) as advance:
+            result = run_audit(plan, names, _csv(templates), tolerance=tolerance, cache_dir=cache_dir,
+                               cache_mode=cache_mode, n_threads=threads, workers=workers,  # type: ignore[arg-type]
+                               examples=examples, advance=advance)
+        seconds = time.perf_counter() - start
+        written = write_audit(out, result, plan.relations)
+    typer.echo(summary_markdown(result, plan.relations))
+    console.print(f"audited {len(plan.slots)} slots and {len(plan.variants)} variants with {len(pairs)} critic(s)"
+                  f" in {seconds:.1f} s; wrote " + ", ".join(str(p) for p in written))

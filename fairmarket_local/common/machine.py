@@ -14,6 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 _BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+COMPUTE_DTYPES = ("auto", "bfloat16", "float32")
 _ISA_LEVELS = (("avx512f", "AVX512"), ("avx2", "AVX2"), ("avx", "AVX"), ("sse4_2", "SSE4.2"))
 
 
@@ -55,6 +56,8 @@ def native_bf16() -> bool:
 
 def compute_dtype(requested: str = "auto") -> str:
     """``bfloat16`` or ``float32``: ``auto`` picks bf16 only where it is native."""
+    if requested not in COMPUTE_DTYPES:
+        raise ValueError(f"compute dtype {requested!r} is not one of {', '.join(COMPUTE_DTYPES)}")
     if requested != "auto":
         return requested
     return "bfloat16" if native_bf16() else "float32"

@@ -49,7 +49,7 @@ class StudentConfig:
     schedule_steps: int | None = None  # length of the decay (default: max_steps, else planned from the budget)
     snapshot_minutes: tuple[float, ...] = ()  # save the weights when training time passes these marks
     seed: int = 0
-    dtype: Literal["auto", "bfloat16", "float32"] = "auto"  # compute dtype; auto: bf16 only where it is native
+    dtype: Literal["auto", "bfloat16", "float32"] = "auto"  # see common.machine.compute_dtype
 
 
 def answer_text(scores: FairnessScores) -> str:

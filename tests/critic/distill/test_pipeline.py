@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from fairmarket_local.common.errors import FairmarketError
+from fairmarket_local.common.machine import compute_dtype
 from fairmarket_local.critic import make_critic
 from fairmarket_local.critic.distill.generator import generate_slots
 from fairmarket_local.critic.distill.pipeline import (
@@ -43,6 +44,8 @@ def test_a_tiny_distillation_registers_a_usable_gguf_model(student) -> None:
     assert manifest.distilled["schedule_steps"] == 2 and manifest.distilled["peak_rss_gb"] > 0
     assert "(first 4 layers)" in manifest.description  # the cut model exports and runs in llama.cpp
     assert len(manifest.distilled["data_sha256"]) == 64
+    assert manifest.distilled["compute_dtype"] == compute_dtype()  # bf16 only where the CPU has it natively
+    assert manifest.distilled["machine"]["isa"] and manifest.distilled["machine"]["cpu"]
     for name in ("tiny-student-f16.gguf", "tiny-student-q8_0.gguf", "heldout.md", "heldout.csv", "distill.json",
                  "train.jsonl", "heldout.jsonl", "losses.csv", "learning_curve.csv"):
         assert (student.folder / name).is_file(), name
