@@ -56,6 +56,11 @@ def read_summaries(path: Path) -> list[dict[str, Any]]:
     return summaries
 
 
+def summary_problem(summary: Any) -> str:
+    """What the checks of :func:`read_summaries` find wrong with one summary, or ``""``."""
+    return _problem(summary)
+
+
 def _problem(summary: Any) -> str:
     """What is wrong with ``summary``, or ``""``."""
     problem = _fields_problem(summary, "")

@@ -1,0 +1,1 @@
+"""Judging a critic's quality without assuming its formula: consistent slot variants and metamorphic audits."""
