@@ -221,7 +221,7 @@ class ScoreCache:
         self.mode: CacheMode = mode
         self.directory = Path(directory) if directory is not None else None
         self.lock_expire = lock_expire
-        self.corrupt = 0
+        self._corrupt: set[str] = set()
         self._store = open_store(self.directory) if self.directory and mode != "off" else None
         writes = self.directory is not None and mode in ("use", "refresh")
         if writes and isinstance(self._store, ReadOnlyStore):
@@ -229,6 +229,11 @@ class ScoreCache:
             raise FairmarketError(f"critic cache {self.directory}: cache mode {mode!r} stores answers, but"
                                   f" {_read_only_advice(self.directory)}")
         self._locks = open_store(self.directory / "locks") if writes else None  # type: ignore[operator]
+
+    @property
+    def corrupt(self) -> int:
+        """Distinct keys found with a corrupt entry."""
+        return len(self._corrupt)
 
     @property
     def reads(self) -> bool:
@@ -246,7 +251,7 @@ class ScoreCache:
         try:
             return check_entry(key, raw)
         except InvalidAnswer as exc:
-            self.corrupt += 1
+            self._corrupt.add(key)
             if self.mode == "replay":
                 raise FairmarketError(f"corrupted entry {key} in critic cache {self.directory}: {exc}") from None
             log.warning("critic cache %s: corrupted entry %s (%s); recomputing it", self.directory, key, exc)

@@ -76,6 +76,12 @@ class ModelCritic(Critic):
         self.cache.require(pending)
         first = {k: i for i, k in reversed(list(enumerate(keys)))}
         claimed = [k for k in pending if self.cache.claim(k)]
+        for key in claimed:  # another process may have stored it between our look-up and our claim
+            entry = self.cache.get(key)
+            if entry is not None:
+                results[key] = _scores(entry, "cache")
+                self.cache.release(key)
+        claimed = [k for k in claimed if k not in results]
         for start in range(0, len(claimed), self.engine.max_batch):
             chunk = claimed[start:start + self.engine.max_batch]
             try:

@@ -16,7 +16,8 @@ from fairmarket_local.critic.weights import package_dir
 from fairmarket_local.training import train
 from fairmarket_local.training.replay import replay
 
-SMALL = AmortizeConfig(enabled=True, label_budget=30, warmup_labels=10, labels_per_episode=4, heldout=10)
+SMALL = AmortizeConfig(enabled=True, label_budget=30, warmup_labels=10, labels_per_episode=4, heldout=10, hidden=8,
+                       fit_steps=10, full_fit_steps=60)
 
 
 @pytest.fixture(scope="module")
