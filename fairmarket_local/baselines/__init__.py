@@ -2,12 +2,5 @@
 
 from fairmarket_local.common.lazy import lazy_exports
 
-_EXPORTS = {
-    "POLICIES": "policies",
-    "make_policy": "policies",
-    "SimulationResult": "simulation",
-    "simulate": "simulation",
-    "simulate_to_files": "simulation",
-}
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
-__all__ = sorted(_EXPORTS)
+__all__ = ["POLICIES", "SimulationResult", "make_policy", "simulate", "simulate_to_files"]
+__getattr__, __dir__ = lazy_exports(__name__, __all__)

@@ -2,32 +2,60 @@
 
 Commands such as ``fairmarket --help`` or ``models list`` must start in a fraction of a second, and a
 package that imported every public name at once would pull torch, numba and pandas into each of them.
+A package lists its public names in ``__all__``; the module that defines (or imports) each one is found by
+reading the package's files, so no second table has to be kept.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
+import sys
 from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 
-def lazy_exports(package: str, exports: dict[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """A module ``__getattr__`` and ``__dir__`` for ``package``; ``exports`` maps each public name to the
-    module that defines it: a submodule's name, or a full ``fairmarket_local.…`` path.
+def lazy_exports(package: str, names: list[str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """A module ``__getattr__`` and ``__dir__`` for ``package`` that load each of ``names`` on first use.
 
     A public name must not also be the name of a submodule: importing that submodule would shadow it.
     """
 
     def __getattr__(name: str) -> Any:
-        if name not in exports:
+        if name not in names:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        where = exports[name]
-        module = where if where.startswith("fairmarket_local.") else f"{package}.{where}"
-        value = getattr(importlib.import_module(module), name)
-        setattr(importlib.import_module(package), name, value)  # later look-ups are plain attribute reads
+        value = getattr(importlib.import_module(_defined_in(package)[name]), name)
+        setattr(sys.modules[package], name, value)  # later look-ups are plain attribute reads
         return value
 
     def __dir__() -> list[str]:
-        return sorted(exports)
+        return sorted(names)
 
     return __getattr__, __dir__
+
+
+@cache
+def _defined_in(package: str) -> dict[str, str]:
+    """Each top-level name bound by a module of ``package`` (defined, assigned or imported there) → that module."""
+    found: dict[str, str] = {}
+    for path in sorted(Path(sys.modules[package].__file__).parent.glob("*.py")):  # type: ignore[arg-type]
+        if path.name == "__init__.py":
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            for name in _bound(node):
+                found.setdefault(name, f"{package}.{path.stem}")
+    return found
+
+
+def _bound(node: ast.stmt) -> list[str]:
+    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, ast.Assign):
+        return [t.id for t in node.targets if isinstance(t, ast.Name)]
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return [node.target.id]
+    if isinstance(node, ast.ImportFrom):
+        return [alias.asname or alias.name for alias in node.names]
+    return []

@@ -2,18 +2,17 @@
 
 from fairmarket_local.common.lazy import lazy_exports
 
-_EXPORTS = {
-    "EnvConfig": "config",
-    "load_env_config": "config",
-    "scenario_names": "config",
-    "MarketCore": "core",
-    "SlotRecord": "core",
-    "build_community": "make",
-    "make_env": "make",
-    "P2PMarketEnv": "parallel_env",
-    "SingleAgentView": "single_agent",
-    "slot_summary": "summary",
-    "summary_fairness": "summary",
-}
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "EnvConfig",
+    "MarketCore",
+    "P2PMarketEnv",
+    "SingleAgentView",
+    "SlotRecord",
+    "build_community",
+    "load_env_config",
+    "make_env",
+    "scenario_names",
+    "slot_summary",
+    "summary_fairness",
+]
+__getattr__, __dir__ = lazy_exports(__name__, __all__)

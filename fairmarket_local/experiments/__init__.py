@@ -2,11 +2,5 @@
 
 from fairmarket_local.common.lazy import lazy_exports
 
-_EXPORTS = {
-    "ExperimentConfig": "config",
-    "load_experiment": "config",
-    "gather": "runner",
-    "run_experiment": "runner",
-}
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
-__all__ = sorted(_EXPORTS)
+__all__ = ["ExperimentConfig", "gather", "load_experiment", "run_experiment"]
+__getattr__, __dir__ = lazy_exports(__name__, __all__)

@@ -2,12 +2,5 @@
 
 from fairmarket_local.common.lazy import lazy_exports
 
-_EXPORTS = {
-    "FairnessScores": "fairness",
-    "fbs": "fairness",
-    "fpp": "fairness",
-    "ftg": "fairness",
-    "slot_fairness": "fairness",
-}
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
-__all__ = sorted(_EXPORTS)
+__all__ = ["FairnessScores", "fbs", "fpp", "ftg", "slot_fairness"]
+__getattr__, __dir__ = lazy_exports(__name__, __all__)

@@ -2,10 +2,5 @@
 
 from fairmarket_local.common.lazy import lazy_exports
 
-_EXPORTS = {
-    "FairnessShaper": "shaper",
-    "ShapingConfig": "shaper",
-    "ramp": "shaper",
-}
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
-__all__ = sorted(_EXPORTS)
+__all__ = ["FairnessShaper", "ShapingConfig", "ramp"]
+__getattr__, __dir__ = lazy_exports(__name__, __all__)

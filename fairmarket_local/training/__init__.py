@@ -2,11 +2,5 @@
 
 from fairmarket_local.common.lazy import lazy_exports
 
-_EXPORTS = {
-    "RunConfig": "config",
-    "load_run_config": "config",
-    "RunResult": "run",
-    "train": "run",
-}
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
-__all__ = sorted(_EXPORTS)
+__all__ = ["RunConfig", "RunResult", "load_run_config", "train"]
+__getattr__, __dir__ = lazy_exports(__name__, __all__)

@@ -2,9 +2,5 @@
 
 from fairmarket_local.common.lazy import lazy_exports
 
-_EXPORTS = {
-    "AmortizeConfig": "config",
-    "AmortizedCritic": "critic",
-}
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
-__all__ = sorted(_EXPORTS)
+__all__ = ["AmortizeConfig", "AmortizedCritic"]
+__getattr__, __dir__ = lazy_exports(__name__, __all__)
