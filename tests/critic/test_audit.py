@@ -315,3 +315,9 @@ def test_smollm2_audit_of_a_few_slots_is_cached(audit_slots, tmp_path):
     assert [r["relation"] for r in first] == ["price_to_mid"] and first[0]["variants"] + first[0]["skipped"] == 2
     again = audit_critics(audit_slots, ["smollm2-135m"], ["grounded"], cache_mode="replay", **kwargs)
     assert json.dumps(again) == json.dumps(first)  # replay never loads the model: every answer was memoized
+
+
+def test_the_docs_page_lists_every_relation_with_its_claim():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text(encoding="utf-8")
+    for relation in RELATIONS:
+        assert f"| `{relation.name}` | {relation.claim()} |" in text, relation.name

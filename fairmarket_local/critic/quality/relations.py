@@ -150,9 +150,33 @@ def fills_equal(summary: dict[str, Any], rng: np.random.Generator) -> dict[str, 
 
 
 def fills_unequal(summary: dict[str, Any], rng: np.random.Generator) -> dict[str, Any] | None:
-    """Every seller's sales moved away from the common fill ratio, as far as the surpluses allow (at most
-    doubling the distance)."""
+    """The sellers' sales moved away from their common fill ratio, as far as the surpluses allow (at most
+    doubling the distance); a seller already full above it, or empty below it, stays, and the others move
+    about their own common ratio."""
     return _refill(summary, more_equal=False)
+
+
+def _toward_common(sold: np.ndarray, surplus: np.ndarray) -> np.ndarray:
+    return sold - 0.5 * _beyond_common(sold, surplus)
+
+
+def _away_from_common(sold: np.ndarray, surplus: np.ndarray) -> np.ndarray:
+    movable = np.ones(len(sold), dtype=bool)
+    while movable.sum() >= 2:
+        part, cap = sold[movable], surplus[movable]
+        beyond = _beyond_common(part, cap)
+        stuck = ((beyond > 0) & (part >= cap)) | ((beyond < 0) & (part <= 0))
+        if not stuck.any():
+            out = sold.copy()
+            out[movable] = part + _widest_step(part, cap, beyond) * beyond
+            return out
+        movable[np.flatnonzero(movable)[stuck]] = False
+    return sold
+
+
+def _beyond_common(sold: np.ndarray, surplus: np.ndarray) -> np.ndarray:
+    """Each seller's sales beyond what the common fill ratio (total sold / total surplus) gives it."""
+    return sold - surplus * (sold.sum() / surplus.sum())
 
 
 def _refill(summary: dict[str, Any], more_equal: bool) -> dict[str, Any] | None:
@@ -163,9 +187,8 @@ def _refill(summary: dict[str, Any], more_equal: bool) -> dict[str, Any] | None:
         return None  # a fill ratio above 1 is clipped by any reading: no direction is certain
     surplus = np.array([hundredths(s["surplus_kwh"]) for s in sellers], dtype=np.float64)
     sold = np.array([_sales(summary).get(s["id"], 0) for s in sellers], dtype=np.float64)
-    beyond = sold - surplus * (sold.sum() / surplus.sum())  # sales beyond the common fill ratio
-    step = -0.5 if more_equal else _widest_step(sold, surplus, beyond)
-    target = _round_to_total(sold + step * beyond, int(sold.sum()), surplus.astype(np.int64))
+    goal = (_toward_common if more_equal else _away_from_common)(sold, surplus)
+    target = _round_to_total(goal, int(sold.sum()), surplus.astype(np.int64))
     if np.max(np.abs(target - sold) / surplus) < MIN_FILL_MOVE:
         return None  # no seller's fill ratio can move by MIN_FILL_MOVE (checked again on the variant)
     variant = _resell(summary, {s["id"]: int(q) for s, q in zip(sellers, target)})
