@@ -23,7 +23,7 @@ from fairmarket_local.common.canonical import canonical_json
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_json, write_text_atomic
 from fairmarket_local.common.progress import progress_bar
-from fairmarket_local.critic.factory import make_critic
+from fairmarket_local.critic.factory import is_fairness_model, make_critic, takes_template
 from fairmarket_local.critic.prompts import load_template
 from fairmarket_local.critic.registry import get_model
 from fairmarket_local.training.checkpoint import load_checkpoint, save_checkpoint
@@ -135,8 +135,11 @@ def _prepare(run_dir: Path, scenario, resume: bool, force: bool, overrides: dict
     if resume:
         return _resumed_config(run_dir, scenario, overrides)
     config = load_run_config(_scenario_dict(scenario), **overrides)
-    if config.critic.model != "rule":  # a typo in the model or template must not cost the old run
-        manifest = get_model(config.critic.model)
+    model = config.critic.model  # a typo in the model or template must not cost the old run
+    if is_fairness_model(model) and not Path(model).is_file():
+        raise FairmarketError(f"no fairness model at {model} (an amortized run writes RUN/policies/fairness_model.pt)")
+    if takes_template(model):
+        manifest = get_model(model)
         load_template(config.critic.template or manifest.template or "grounded")
     if run_dir.is_dir() and any(run_dir.iterdir()):
         if not force:

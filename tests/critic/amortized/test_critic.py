@@ -78,3 +78,18 @@ def test_a_run_taught_by_the_embedded_llm_replays_without_it(tmp_path) -> None:
     assert run.results["critic_cache_misses"] > 0 and run.results["critic_fallbacks"] == 0
     report = replay(run.run_dir)  # replay mode: every teacher answer comes from the run's memo
     assert report["identical"], report["differences"]
+
+
+def test_an_exported_fairness_model_is_a_critic_like_any_other(tmp_path, episodes) -> None:
+    from fairmarket_local.critic.compare import compare_critics
+
+    run = train("pilot", out=tmp_path / "taught", **{
+        "critic.model": "rule", "training.episodes": 2, **{f"critic.amortize.{k}": v for k, v in {
+            "enabled": True, "label_budget": 20, "warmup_labels": 10, "hidden": 8, "full_fit_steps": 50}.items()}})
+    exported = str(run.run_dir / "policies" / "fairness_model.pt")
+    rows, _ = compare_critics(episodes[0], [exported, "rule"], [], None, "off", invariance_n=5, repeat_n=5)
+    assert [r["template"] for r in rows] == ["-", "-"] and rows[0]["validity_pct"] == 100.0
+    assert rows[0]["invariance_pct"] == 100.0 and rows[0]["repeatability_pct"] == 100.0
+    scored = train("pilot", out=tmp_path / "scored", **{"critic.model": exported, "critic.amortize.enabled": False,
+                                                        "training.episodes": 1})
+    assert scored.results["episodes"] == 1
