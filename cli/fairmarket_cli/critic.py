@@ -33,6 +33,16 @@ CacheModeOption = typer.Option("use", "--cache-mode", help=f"One of {', '.join(C
 ThreadsOption = typer.Option(1, "--threads", min=1, help="llama.cpp threads per process (1 is best under load).")
 
 
+def _critic_names(models: str, out: Path, outputs: tuple[str, ...], force: bool) -> list[str]:
+    """The ``--models`` list, once the output files in ``out`` are known to be free (one-line errors)."""
+    for name in outputs:
+        refuse_overwrite(out / name, force)
+    names = _csv(models)
+    if not names:
+        raise FairmarketError(f"--models: no models given in {models!r} (e.g. --models smollm2-135m,rule)")
+    return names
+
+
 def _csv(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -108,11 +118,7 @@ def compare(
     from fairmarket_local.env.summary import summary_fairness
 
     with user_errors():
-        for name in OUTPUT_FILES:
-            refuse_overwrite(out / name, force)
-        names = _csv(models)
-        if not names:
-            raise FairmarketError(f"--models: no models given in {models!r} (e.g. --models smollm2-135m,rule)")
+        names = _critic_names(models, out, OUTPUT_FILES, force)
         summaries = read_summaries(input_path)[:limit]
         pairs = critic_pairs(names, _csv(templates))
         with progress_bar(len(pairs) * len(summaries), "critic compare", unit="slots", enabled=not quiet) as advance:
@@ -215,11 +221,7 @@ def audit(
     from fairmarket_local.critic.slots_io import read_summaries
 
     with user_errors():
-        for name in OUTPUT_FILES:
-            refuse_overwrite(out / name, force)
-        names = _csv(models)
-        if not names:
-            raise FairmarketError(f"--models: no models given in {models!r} (e.g. --models smollm2-135m,rule)")
+        names = _critic_names(models, out, OUTPUT_FILES, force)
         plan = plan_audit(read_summaries(input_path), select_relations(_csv(relations)), limit)
         if not plan.slots:
             raise FairmarketError(f"{input_path}: no two-sided slot (each lacks sellers or buyers): nothing to audit")
