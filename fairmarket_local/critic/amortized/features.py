@@ -2,7 +2,8 @@
 
 Only the raw content of the canonical summary enters: each party's energies, order price and money, each
 trade's energy and price, the tariffs, the hour, the weather and the slot's totals. Ratios of one party's own
-numbers (sold of surplus) are facts of that party. No reference score of SPEC §4 is computed here — the model
+numbers (sold of surplus) are facts of that party, and a trade's distance from the mid price (in half-spreads)
+a fact of that trade. No reference score of SPEC §4 is computed here — the model
 would be the rule critic in disguise — and this module imports nothing that computes one (a test checks).
 
 Energies are divided by the slot's scale (the larger of total surplus and total deficit) and prices placed in
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 PARTY_FEATURES = ("energy", "order", "p2p", "money", "price_in_band", "placed", "p2p_of_energy", "order_of_energy")
-TRADE_FEATURES = ("kwh", "price_in_band")
+TRADE_FEATURES = ("kwh", "price_in_band", "off_mid")
 SLOT_FEATURES = ("hour_sin", "hour_cos", "sunny", "retail", "feed_in", "surplus", "deficit", "traded",
                  "grid_import", "grid_export", "log_sellers", "log_buyers", "log_trades")
 SETS = ("sellers", "buyers", "trades")
@@ -105,7 +106,8 @@ def _slot_row(summary: dict[str, Any], scale: float) -> list[float]:
 def _set_rows(summary: dict[str, Any], name: str, scale: float,
               band: tuple[float, float]) -> tuple[list[list[float]], list[float]]:
     if name == "trades":
-        rows = [[t["kwh"] / scale, _in_band(t["price"], band)] for t in summary["trades"]]
+        rows = [[t["kwh"] / scale, _in_band(t["price"], band), abs(2.0 * _in_band(t["price"], band) - 1.0)]
+                for t in summary["trades"]]
         energies = [t["kwh"] for t in summary["trades"]]
     else:
         energy, order = ("surplus_kwh", "offer_kwh") if name == "sellers" else ("deficit_kwh", "request_kwh")
