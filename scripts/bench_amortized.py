@@ -66,13 +66,15 @@ def main() -> None:
         return
     print(f"pilot, {args.episodes} episodes per arm, critic {args.model}; {machine_text(info)}")
     for row in rows:
-        print(f"  {row['arm']:9s} wall {row['wall_s']:7.1f} s (critic {row['critic_s']:6.1f}, update"
+        print(f"  {row['arm']:9s} wall {row['wall_s']:7.1f} s (critic {row['critic_s']:6.1f}, model"
+              f" {row['critic_model_s']:6.1f}, update"
               f" {row['update_s']:5.1f}, env+policy {row['env_s'] + row['policy_s']:4.1f}) · teacher calls"
               f" {row['teacher_calls']:5d} · held-out cost {row['eval_consumer_cost_vs_grid_only']:.3f},"
               f" Gini {row['eval_gini_household_savings']:.3f}")
     rule, direct, amortized = rows
     print(f"  direct / rule wall: {direct['wall_s'] / rule['wall_s']:.1f}x · amortized / rule:"
-          f" {amortized['wall_s'] / rule['wall_s']:.1f}x · amortized / direct: {amortized['wall_s'] / direct['wall_s']:.2f}x")
+          f" {amortized['wall_s'] / rule['wall_s']:.1f}x ·"
+          f" amortized / direct: {amortized['wall_s'] / direct['wall_s']:.2f}x")
     if amortized["heldout_slots"]:
         rho = "/".join(f"{amortized[f'heldout_spearman_{k}'] or float('nan'):.2f}" for k in ("ftg", "fbs", "fpp"))
         print(f"  amortized agreement with its teacher on {amortized['heldout_slots']} held-out slots: Spearman {rho}")

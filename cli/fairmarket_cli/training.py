@@ -65,7 +65,7 @@ def print_training_table(out: Path, r: dict[str, Any]) -> None:
     for key in r["first"]:
         table.add_row(key, _number(r["first"][key]), _number(r["last"][key]))
     console.print(table)
-    secs = ", ".join(f"{k} {v:.1f} s" for k, v in r["seconds"].items())
+    secs = ", ".join(f"{k.replace('critic_model', 'of which the model')} {v:.1f} s" for k, v in r["seconds"].items())
     console.print(f"critic: {r['critic_cache_hits']} cache hits, {r['critic_cache_misses']} misses, "
                   f"{r['critic_fallbacks']} fallbacks · time: {secs}")
     if "amortized" in r:
@@ -112,7 +112,8 @@ def evaluate(
     quiet: bool = typer.Option(False, help="No progress bar."),
 ) -> None:
     """Run the trained policies greedily on held-out days next to grid-only, truthful and ZI bidders."""
-    from fairmarket_local.training.evaluate import COLUMNS, evaluate as run_evaluation
+    from fairmarket_local.training.evaluate import COLUMNS
+    from fairmarket_local.training.evaluate import evaluate as run_evaluation
 
     with user_errors():
         rows = run_evaluation(run, episodes=episodes, progress=not quiet)

@@ -262,5 +262,6 @@ def _results(trainer: Trainer) -> dict[str, Any]:
         "critic_cache_hits": sum(r["critic_cache_hits"] for r in rows),
         "critic_cache_misses": sum(r["critic_cache_misses"] for r in rows),
         "critic_fallbacks": sum(r["critic_fallbacks"] for r in rows),
-        "seconds": {p: sum(r[f"time_{p}"] for r in rows) for p in ("env", "policy", "critic", "update")},
+        "seconds": {p: sum(r.get(f"time_{p}", 0.0) for r in rows)
+                    for p in ("env", "policy", "critic", "critic_model", "update")},
     }

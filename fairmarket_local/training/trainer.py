@@ -107,6 +107,7 @@ class Trainer:
             **self.critic.episode_metrics(),
             **ppo_log,
             **{f"time_{k}": v for k, v in timer.totals.items()},
+            "time_critic_model": stats_after["model_seconds"] - stats_before["model_seconds"],  # part of time_critic
         }
         self.rows.append(row)
         return row
