@@ -35,6 +35,7 @@ run: $(STAMP)
 	$(BIN)/fairmarket evaluate $(OUT) --episodes 3 --quiet
 
 test: $(STAMP)
+	$(BIN)/ruff check fairmarket_local cli scripts tests
 	$(BIN)/python -m pytest -q -n 2
 
 bench: $(STAMP)

@@ -136,7 +136,8 @@ def main() -> None:
             models = [*ready_models(), "rule"] if args.models == "auto" else args.models.split(",")
             summaries = two_sided_slots(args.input, args.scenario, args.slots)
             result = {
-                "machine": {**machine_info(*PACKAGES), "load_avg_1min": round(os.getloadavg()[0], 2)}, "slots": len(summaries), "template": args.template,
+                "machine": {**machine_info(*PACKAGES), "load_avg_1min": round(os.getloadavg()[0], 2)},
+                "slots": len(summaries), "template": args.template,
                 "source": str(args.input or args.scenario),
                 "models": [bench_model(m, args.template, summaries, args.batch, args.threads, args.workers,
                                        args.n_ctx) for m in models],

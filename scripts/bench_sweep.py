@@ -54,7 +54,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(result))
         return
-    print(f"sweep of {args.runs} runs ({args.episodes} episodes each, pilot, rule critic) on {machine_text(result['machine'])}")
+    print(f"sweep of {args.runs} runs ({args.episodes} episodes each, pilot, rule critic)"
+          f" on {machine_text(result['machine'])}")
     print(f"  1 worker : {one:7.1f} s")
     print(f"  2 workers: {two:7.1f} s   speed-up {result['speedup']:.2f}x   identical tables: {result['identical']}")
     if args.ray:

@@ -113,9 +113,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     console.print(table)
     if "critic" in result:
         c = result["critic"]
-        table = Table(title=f"pilot, {c['episodes']} episodes: critic cost of {c['critic']} ({c['llm_calls']} LLM calls,"
-                            f" {c['workers']} workers)")
-        for col in ("rule critic", "LLM, cold cache", "LLM replay (cache)", "LLM / rule", "replay / rule", "replay identical"):
+        table = Table(title=f"pilot, {c['episodes']} episodes: critic cost of {c['critic']}"
+                            f" ({c['llm_calls']} LLM calls, {c['workers']} workers)")
+        for col in ("rule critic", "LLM, cold cache", "LLM replay (cache)", "LLM / rule", "replay / rule",
+                    "replay identical"):
             table.add_column(col, justify="right")
         table.add_row(f"{c['rule_s']:.1f} s", f"{c['llm_cold_s']:.1f} s", f"{c['replay_s']:.1f} s",
                       f"{c['llm_over_rule']:.1f}×", f"{c['replay_over_rule']:.2f}×", str(c["replay_identical"]))

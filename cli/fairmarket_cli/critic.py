@@ -154,8 +154,8 @@ def distill_command(
                              " tenth)."),
     student_template: str = typer.Option("student", help="The student's prompt template (default: the newest"
                                          " student.vN)."),
-    dtype: ComputeDtype = typer.Option(ComputeDtype.auto, help="Compute dtype: auto (bfloat16 where the CPU has it natively, else"
-                              " float32), bfloat16 or float32 (recorded in distill.json)."),
+    dtype: ComputeDtype = typer.Option(ComputeDtype.auto, help="Compute dtype: auto (bfloat16 where the CPU has it"
+                                       " natively, else float32), bfloat16 or float32 (recorded in distill.json)."),
     snapshots: str = typer.Option("", help="Comma-separated training minutes at which to export and score a"
                                   " snapshot (learning curve), e.g. 5,15,30."),
     folder: Optional[Path] = typer.Option(None, "--dir", help="Where the weights and tables go (default:"

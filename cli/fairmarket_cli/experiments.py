@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Optional
 
@@ -17,7 +17,7 @@ experiment_app = typer.Typer(help="Run the studies of SPEC §8 (pilot, community
                              no_args_is_help=True)
 
 
-class ExecutorName(str, Enum):
+class ExecutorName(StrEnum):
     local = "local"
     ray = "ray"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Optional
 
@@ -45,7 +45,7 @@ app.command()(report)
 console = Console()
 
 
-class PolicyName(str, Enum):
+class PolicyName(StrEnum):
     grid_only = "grid-only"
     truthful = "truthful"
     zi = "zi"

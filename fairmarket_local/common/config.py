@@ -88,7 +88,7 @@ def load_yaml(path: Path) -> Any:
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
-        return yaml.load(decode_utf8(data, path), Loader=_StrictLoader)  # noqa: S506 - a SafeLoader
+        return yaml.load(decode_utf8(data, path), Loader=_StrictLoader)  # a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)

@@ -64,13 +64,13 @@ class Critic(ABC):
         """What a checkpoint must hold to resume this critic exactly; ``None``: it learns nothing."""
         return None
 
-    def load_state(self, state: dict[str, Any]) -> None:
+    def load_state(self, state: dict[str, Any]) -> None:  # noqa: B027 — optional hook: nothing to do by default
         """Restore :meth:`state`."""
 
-    def export(self, folder: Path) -> None:
+    def export(self, folder: Path) -> None:  # noqa: B027 — optional hook: nothing to do by default
         """Write what this critic learned into ``folder`` (a run's ``policies/``), if anything."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 — optional hook: nothing to do by default
         """Release the model and the cache (idempotent)."""
 
     def __enter__(self) -> Critic:

@@ -68,7 +68,8 @@ def _backend(backend: str) -> Check:
     if not modules:
         return Check(name, "ok", "built in (needs an OpenAI-compatible server on this machine)")
     dists = importlib.metadata.packages_distributions()
-    return Check(name, "ok", ", ".join(f"{d} {importlib.metadata.version(d)}" for m in modules for d in dists.get(m, [m])))
+    return Check(name, "ok",
+                 ", ".join(f"{d} {importlib.metadata.version(d)}" for m in modules for d in dists.get(m, [m])))
 
 
 def _models() -> list[Check]:
@@ -118,6 +119,6 @@ def _cache(directory: Path) -> Check:
         with open_store(directory) as store:
             store.set("doctor-probe", "ok")
             store.delete("doctor-probe")
-    except Exception as exc:  # noqa: BLE001 — any failure means "not writable"
+    except Exception as exc:  # any failure means "not writable"
         return Check("critic cache", "fail", f"{directory} is not writable: {exc}")
     return Check("critic cache", "ok", f"{directory} writable")

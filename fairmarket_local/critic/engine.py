@@ -46,7 +46,7 @@ class Engine(ABC):
     def decoding(self) -> dict[str, Any]:
         """Decoding parameters that change the reply (temperature, max tokens, grammar hash, ...)."""
 
-    def load(self) -> None:
+    def load(self) -> None:  # noqa: B027 — optional hook: nothing to do by default
         """Load the model now (idempotent); a failure is a :class:`FairmarketError`, not a bad answer."""
 
     @abstractmethod
@@ -57,7 +57,7 @@ class Engine(ABC):
         """Reply to several conversations (back-ends that batch override this)."""
         return [self.generate(messages, seed) for messages in batch]
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 — optional hook: nothing to do by default
         """Free the model."""
 
 

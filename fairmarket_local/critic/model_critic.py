@@ -127,7 +127,7 @@ class ModelCritic(Critic):
         start = time.perf_counter()
         try:
             generations: list[Generation | None] = list(self.engine.generate_batch(batch, self.seed + attempt))
-        except Exception as exc:  # noqa: BLE001 — a model failure must never stop training
+        except Exception as exc:  # a model failure must never stop training
             log.warning("critic %s: generation failed (%s: %s)", self.model_id, type(exc).__name__, exc)
             generations = [None] * len(batch)
         self.stats.model_calls += len(batch)

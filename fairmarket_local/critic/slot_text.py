@@ -70,7 +70,8 @@ def render_slot_relative(summary: dict[str, Any]) -> str:
                       for t in summary["trades"])
     surplus, deficit, volume = _totals(summary)
     return "\n".join([
-        f"{summary['hour']:02d}h; retail {_num(100 * summary['retail'], 1)}, feed-in {_num(100 * summary['feed_in'], 1)} c",
+        f"{summary['hour']:02d}h; retail {_num(100 * summary['retail'], 1)},"
+        f" feed-in {_num(100 * summary['feed_in'], 1)} c",
         f"sellers sold/surplus kWh: {sellers or 'none'}",
         f"buyers bought/deficit kWh: {buyers or 'none'}",
         f"trades kWh@price vs mid (% of half-spread): {trades or 'none'}",

@@ -61,7 +61,7 @@ class VllmEngine(BatchedEngine):
             self._llm = LLM(model=str(path), dtype=self.dtype, seed=0, enforce_eager=True, max_model_len=self.n_ctx,
                             kv_cache_memory_bytes=self.kv_cache_mb << 20,
                             structured_outputs_config={"backend": "xgrammar"})
-        except Exception as exc:  # noqa: BLE001 — vLLM raises many kinds; all mean "cannot load"
+        except Exception as exc:  # vLLM raises many kinds; all mean "cannot load"
             raise FairmarketError(f"cannot load model {self.manifest.id!r} from {path}: {exc}") from None
 
     def generate_batch(self, batch: list[Messages], seed: int) -> list[Generation]:

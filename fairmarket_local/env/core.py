@@ -172,7 +172,7 @@ class MarketCore:
     def action_nvec(self, i: int) -> list[int]:
         """MultiDiscrete sizes of agent ``i``'s action (battery agents get a third component)."""
         base = [self.price_levels, len(self.quantity_levels)]
-        return base + [BATTERY_CHOICES] if self.has_battery[i] else base
+        return [*base, BATTERY_CHOICES] if self.has_battery[i] else base
 
     @staticmethod
     def obs_dim() -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
@@ -27,7 +27,7 @@ class P2PMarketEnv(ParallelEnv):
     truncation after ``episode_days`` days.
     """
 
-    metadata = {"name": "fairmarket_p2p_v0", "render_modes": [], "is_parallelizable": True}
+    metadata: ClassVar[dict[str, Any]] = {"name": "fairmarket_p2p_v0", "render_modes": [], "is_parallelizable": True}
 
     def __init__(self, config: EnvConfig, community: Community) -> None:
         self.config = config
@@ -37,11 +37,11 @@ class P2PMarketEnv(ParallelEnv):
         self.agents: list[str] = []
         self.last_record: SlotRecord | None = None
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache  # noqa: B019 — PettingZoo's per-agent space pattern; a process builds few envs
     def observation_space(self, agent: str) -> spaces.Box:
         return spaces.Box(-OBS_BOUND, OBS_BOUND, shape=(OBS_DIM,), dtype=np.float32)
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache  # noqa: B019 — as above
     def action_space(self, agent: str) -> spaces.MultiDiscrete:
         return spaces.MultiDiscrete(self.core.action_nvec(self._index[agent]))
 

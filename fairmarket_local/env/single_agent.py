@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -24,7 +24,7 @@ def idle_policy(obs: np.ndarray) -> np.ndarray:
 class SingleAgentView(gym.Env):
     """Household ``agent`` of a :class:`P2PMarketEnv` as a single-agent Gymnasium env."""
 
-    metadata = {"render_modes": []}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
 
     def __init__(self, env: P2PMarketEnv, agent: str, others: JointPolicy = idle_policy) -> None:
         self.env = env
@@ -44,7 +44,7 @@ class SingleAgentView(gym.Env):
         actions = np.asarray(self.others(core.observe()), dtype=np.int64).copy()
         a = np.asarray(action, dtype=np.int64).ravel()
         actions[self.index, : a.size] = a
-        obs, rewards, terms, truncs, infos = self.env.step(
+        _obs, rewards, terms, truncs, infos = self.env.step(
             {agent: actions[i] for i, agent in enumerate(self.env.possible_agents)}
         )
         return (

@@ -194,7 +194,8 @@ def _overview(results: Results, out: Path, target: Path) -> str:
     partial = ('<p class="warn">Partial results: some jobs have not finished; rerun'
                " <code>fairmarket experiment run</code> to complete them.</p>"
                if results.finished < results.total else "")
-    return _section("Overview", "<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts) + "</dl>",
+    return _section("Overview",
+                    "<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts) + "</dl>",
                     partial, f"<p><b>Arms</b></p><ul>{arms}</ul>")
 
 
@@ -222,8 +223,8 @@ def _training_section(title: str, name: str, metrics: list[tuple[str, str]], wha
             return _section(title, _note("No training runs finished (baseline arms only)."))
         return _section(title, _plot(
             target, name, f"{what} per training episode: mean over seeds, shaded ±1 std; one line per training arm,"
-            f" one column per grid point (pooled beyond {plots.MAX_PANELS}).", lambda p: plots.training_curves(p, results.training, metrics,
-                                                                           results.colors)))
+            f" one column per grid point (pooled beyond {plots.MAX_PANELS}).",
+            lambda p: plots.training_curves(p, results.training, metrics, results.colors)))
     return section
 
 

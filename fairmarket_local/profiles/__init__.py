@@ -3,10 +3,10 @@
 from fairmarket_local.common.lazy import lazy_exports
 
 __all__ = [
+    "KIND_NAMES",
     "BatteryConfig",
     "Community",
     "CommunityConfig",
-    "KIND_NAMES",
     "Kind",
     "MixConfig",
     "community_config",

@@ -67,7 +67,7 @@ class Community:
 
     @property
     def slots_per_day(self) -> int:
-        return int(round(24 / self.slot_hours))
+        return round(24 / self.slot_hours)
 
     @property
     def n_days(self) -> int:
@@ -77,7 +77,7 @@ class Community:
     def has_battery(self) -> np.ndarray:
         return self.battery_capacity_kwh > 0
 
-    def window(self, start_slot: int, n_slots: int) -> "Community":
+    def window(self, start_slot: int, n_slots: int) -> Community:
         """The same households restricted to slots [start_slot, start_slot + n_slots)."""
         sl = slice(start_slot, start_slot + n_slots)
         return Community(

@@ -35,8 +35,8 @@ def _linears(module: nn.Module) -> list[nn.Linear]:
 def _net_layers(group: PolicyGroup) -> dict[str, list[nn.Linear]]:
     policy = group.model.policy
     return {
-        "pi": _linears(policy.mlp_extractor.policy_net) + [policy.action_net],
-        "vf": _linears(policy.mlp_extractor.value_net) + [policy.value_net],
+        "pi": [*_linears(policy.mlp_extractor.policy_net), policy.action_net],
+        "vf": [*_linears(policy.mlp_extractor.value_net), policy.value_net],
     }
 
 
@@ -51,7 +51,7 @@ class BatchedPolicies:
         singles: dict[tuple, list[PolicyGroup]] = {}
         for g in groups:
             if len(g.agents) == 1:
-                shapes = tuple(tuple(l.weight.shape) for ls in _net_layers(g).values() for l in ls)
+                shapes = tuple(tuple(layer.weight.shape) for ls in _net_layers(g).values() for layer in ls)
                 singles.setdefault((g.nvec, shapes), []).append(g)
             else:
                 self.buckets.append(_Bucket(torch.as_tensor(g.agents), [g], False, g.nvec))

@@ -72,7 +72,8 @@ def _batch_size(wanted: int, total: int) -> int:
     return next(d for d in range(cap, 0, -1) if total % d == 0)
 
 
-def make_group(name: str, agents: np.ndarray, nvec: tuple[int, ...], n_steps: int, cfg: PPOConfig, seed: int) -> PolicyGroup:
+def make_group(name: str, agents: np.ndarray, nvec: tuple[int, ...], n_steps: int, cfg: PPOConfig,
+               seed: int) -> PolicyGroup:
     """A PPO whose rollout buffer holds ``n_steps`` slots × ``len(agents)`` agents."""
     obs_space = spaces.Box(-OBS_BOUND, OBS_BOUND, shape=(OBS_DIM,), dtype=np.float32)
     act_space = spaces.MultiDiscrete(list(nvec))

@@ -1,8 +1,9 @@
 """Every documented command once, in its default (table) output mode, as a user types it.
 
 One workspace: a simulated slot file, a short rule-critic run and a tiny study, then each command on them,
-in order (one test, so that parallel test workers cannot split the sequence). A command passes when it exits 0, prints something and no traceback. (`critic distill`
-is run for real by its own tests; `make run` by tests/test_make_run.py.)
+in order (one test, so that parallel test workers cannot split the sequence). A command passes when it exits 0,
+prints something and no traceback. (`critic distill` is run for real by its own tests; `make run` by
+tests/test_make_run.py.)
 """
 
 from __future__ import annotations

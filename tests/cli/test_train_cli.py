@@ -10,11 +10,12 @@ runner = CliRunner()
 
 def test_train_replay_evaluate(tmp_path):
     out = tmp_path / "run"
-    result = runner.invoke(app, ["train", "--critic", "rule", "--episodes", "3", "--out", str(out), "--json", "--quiet"])
+    result = runner.invoke(app, ["train", "--critic", "rule", "--episodes", "3", "--out", str(out), "--json",
+                                 "--quiet"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["episodes"] == 3
-    for name in ("manifest.json", "metrics.csv", "metrics.jsonl", "results.json", "training_curves.png", "policies", "checkpoints",
-                 "tensorboard", "slots"):
+    for name in ("manifest.json", "metrics.csv", "metrics.jsonl", "results.json", "training_curves.png", "policies",
+                 "checkpoints", "tensorboard", "slots"):
         assert (out / name).exists(), name
     assert runner.invoke(app, ["replay", str(out), "--quiet"]).stdout.strip() == "identical"
     table = runner.invoke(app, ["evaluate", str(out), "--episodes", "1", "--json", "--quiet"])

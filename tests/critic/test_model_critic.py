@@ -30,7 +30,8 @@ class ExplodingEngine(FakeEngine):
 
 
 def test_engine_exceptions_never_escape(tmp_path, slots, caplog):
-    critic = ModelCritic(ExplodingEngine(), load_template("raw"), ScoreCache(None, "off"), "boom", retries=1, skip_one_sided=False)
+    critic = ModelCritic(ExplodingEngine(), load_template("raw"), ScoreCache(None, "off"), "boom", retries=1,
+                         skip_one_sided=False)
     with caplog.at_level(logging.WARNING):
         scores = critic.score(slots)
     assert {s.source for s in scores} == {"fallback"} and critic.engine.calls == 2 * len(slots)

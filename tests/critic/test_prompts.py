@@ -129,7 +129,8 @@ def test_template_hash_changes_with_content():
 
 @pytest.mark.parametrize("data, message", [
     (b"[user]\n{slot}\n", "needs a [system] section"),
-    (b"[system]\nA\n[user]\nno placeholder\n", "must contain one of {slot}, {slot_brief}, {slot_relative}, {slot_canonical}, {slot_hundredths}"),
+    (b"[system]\nA\n[user]\nno placeholder\n",
+     "must contain one of {slot}, {slot_brief}, {slot_relative}, {slot_canonical}, {slot_hundredths}"),
     (b"[system]\nA {slot}\n[user]\n{slot}\n", "placeholders must come last"),
     (b"[system]\nA\n[user]\n{slot}\n" + b"static text after the slot data. " * 4, "placeholders must come last"),
     (b"colour: red\n[system]\nA\n[user]\n{slot}\n", "unknown header line"),

@@ -42,7 +42,7 @@ def test_package_weights_are_found_without_importing(monkeypatch):
 
 
 def test_missing_weights_say_how_to_get_them():
-    with pytest.raises(FairmarketError, match="not found at /nowhere/m.gguf; get it from the shelf"):
+    with pytest.raises(FairmarketError, match=r"not found at /nowhere/m\.gguf; get it from the shelf"):
         verified_weights(manifest())
     with pytest.raises(FairmarketError, match="package no_such_pkg is not installed; get it from the shelf"):
         verified_weights(manifest(weights={"package": "no_such_pkg", "file": "x.gguf"}))
@@ -53,7 +53,7 @@ def test_missing_weights_say_how_to_get_them():
 def test_hash_mismatch_is_an_error_and_verification_is_remembered(tmp_path, monkeypatch):
     gguf = write_gguf(tmp_path / "m.gguf")
     size = gguf.stat().st_size
-    with pytest.raises(FairmarketError, match="have sha256 .* the manifest says 000000000000"):
+    with pytest.raises(FairmarketError, match=r"have sha256 .* the manifest says 000000000000"):
         verified_weights(manifest(weights={"path": str(gguf)}, size=size))
     with pytest.raises(FairmarketError, match=f"have {size} bytes, the manifest says 5"):
         verified_weights(manifest(weights={"path": str(gguf)}, size=5))
@@ -90,7 +90,7 @@ def test_bad_manifest_is_a_config_error(tmp_path, isolated_home):
     bad = folder / "bad.yaml"
     bad.write_text("id: Bad Id\nweights: {path: a}\nsha256: xyz\nsize: 1\nlicence: x\n")
     try:
-        with pytest.raises(FairmarketError, match="model manifest .*bad.yaml"):
+        with pytest.raises(FairmarketError, match=r"model manifest .*bad\.yaml"):
             list_models()
     finally:
         bad.unlink()

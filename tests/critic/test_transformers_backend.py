@@ -56,7 +56,8 @@ def test_converted_folder_is_registered_verified_and_answers(tmp_path, slots, mo
     monkeypatch.setenv("FAIRMARKET_HOME", str(tmp_path / "home"))
     manifest = convert_model("smollm2-135m", tmp_path / "smol-hf", backend="transformers", new_id="smol-hf")
     assert get_model("smol-hf").weights.folder == str(tmp_path / "smol-hf") and manifest.dtype == "bfloat16"
-    assert (tmp_path / "smol-hf" / "model.safetensors").is_file() and (tmp_path / "smol-hf" / "tokenizer.json").is_file()
+    assert (tmp_path / "smol-hf" / "model.safetensors").is_file()
+    assert (tmp_path / "smol-hf" / "tokenizer.json").is_file()
     critic = make_critic(manifest.id, "grounded", cache_mode="off")
     score = critic.score(slots[1:2])[0]
     assert score.source == "model" and all(0.0 <= v <= 1.0 for v in score.values())

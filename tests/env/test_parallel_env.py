@@ -38,7 +38,7 @@ def test_episode_length_and_truncation():
     env.reset(seed=1)
     steps = 0
     while env.agents:
-        _, rewards, terms, truncs, infos = env.step({a: env.action_space(a).sample() for a in env.agents})
+        _, _rewards, terms, truncs, infos = env.step({a: env.action_space(a).sample() for a in env.agents})
         steps += 1
     assert steps == 48
     assert all(truncs.values()) and not any(terms.values())

@@ -62,5 +62,5 @@ def test_bad_configs_are_one_line_errors(tmp_path: Path, text: str, message: str
 
 
 def test_unknown_experiment_names_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="known: .*pilot"):
+    with pytest.raises(ConfigError, match=r"known: .*pilot"):
         load_experiment("nope")

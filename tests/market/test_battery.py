@@ -44,7 +44,7 @@ def test_discharge_is_limited_by_power_and_energy() -> None:
 
 def test_idle_and_slot_length() -> None:
     assert step(3.0, 0) == (3.0, 0.0)
-    new_soc, grid = step(0.0, 1, slot_hours=0.25)
+    _new_soc, grid = step(0.0, 1, slot_hours=0.25)
     assert grid == pytest.approx(POWER * 0.25)
 
 
@@ -65,7 +65,7 @@ def test_households_without_battery_give_zero() -> None:
 
 
 def test_scalar_parameters_broadcast() -> None:
-    new_soc, grid = battery_step(np.array([0.0, CAP]), np.array([1, -1], np.int8), CAP, POWER, EFF, 1.0)
+    _new_soc, grid = battery_step(np.array([0.0, CAP]), np.array([1, -1], np.int8), CAP, POWER, EFF, 1.0)
     np.testing.assert_allclose(grid, [POWER, -POWER])
 
 

@@ -140,9 +140,9 @@ def test_inactive_orders_may_have_any_price() -> None:
 
 def test_unknown_mode_and_rule_are_config_errors() -> None:
     args = (np.array([1], np.int8), np.array([0.1]), np.ones(1), np.ones(1), RETAIL, FEED_IN)
-    with pytest.raises(ConfigError, match="market.mode"):
+    with pytest.raises(ConfigError, match=r"market\.mode"):
         run_slot(*args, np.random.default_rng(0), mode="batch")  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match="market.price_rule"):
+    with pytest.raises(ConfigError, match=r"market\.price_rule"):
         run_slot(*args, np.random.default_rng(0), rule="vwap")
 
 

@@ -43,7 +43,7 @@ def test_auto_beta_keeps_fairness_at_rho_of_the_economic_signal():
     r_econ = rng.normal(0, 0.2, (48, 6))
     side = rng.choice([-1, 0, 1], (48, 6)).astype(np.int8)
     scores = rng.uniform(0, 1, (48, 3))
-    shaped, log = shaper.shape(r_econ, side, scores, tau=1.0)
+    shaped, _log = shaper.shape(r_econ, side, scores, tau=1.0)
     fairness = shaped - r_econ
     assert np.abs(fairness).mean() == pytest.approx(0.3 * np.abs(r_econ).mean())
 

@@ -16,7 +16,7 @@ def test_batched_matches_sb3(groups):
     actions, values, _ = trainer.policies.act(obs, deterministic=True)
     for g in trainer.groups:
         x = torch.as_tensor(obs[g.agents])
-        sb3_actions, sb3_values, sb3_logp = g.model.policy.forward(x, deterministic=True)
+        sb3_actions, sb3_values, _sb3_logp = g.model.policy.forward(x, deterministic=True)
         assert np.array_equal(actions[g.agents, : len(g.nvec)], sb3_actions.numpy())
         assert np.allclose(values[g.agents], sb3_values.detach().numpy().ravel(), atol=1e-5)
 

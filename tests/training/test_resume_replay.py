@@ -37,7 +37,8 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path, critic):
     scenario = _scenario(tmp_path, episodes, critic)
     straight = train(scenario, out=tmp_path / "straight")
     killed = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "fairmarket_cli.main", "train", "--scenario", str(scenario), "--out", str(killed), "--quiet"]
+    cmd = [sys.executable, "-m", "fairmarket_cli.main", "train", "--scenario", str(scenario), "--out", str(killed),
+           "--quiet"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     latest = killed / "checkpoints" / "latest"
     deadline = time.time() + 120

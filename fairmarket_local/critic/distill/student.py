@@ -2,8 +2,9 @@
 
 Full fine-tune in float32 master weights, under bfloat16 autocast where the CPU computes bf16 natively
 (about twice as fast as float32 with AVX-512 BF16; emulated on an AVX2-only CPU it is 68x slower, so
-there the forward pass stays float32: :func:`~fairmarket_local.common.machine.compute_dtype`); batches group prompts of similar length so little is spent on padding, and
-the vocabulary projection runs only at answer positions.
+there the forward pass stays float32: :func:`~fairmarket_local.common.machine.compute_dtype`); batches group
+prompts of similar length so little is spent on padding, and the vocabulary projection runs only at answer
+positions.
 
 The learning rate is a function of the step: a linear warm-up, then a cosine decay to a tenth over
 ``schedule_steps`` (then held there). With a time budget and no step counts given, the length of the

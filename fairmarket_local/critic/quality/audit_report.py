@@ -95,7 +95,8 @@ def audit_markdown(result: AuditResult, relations: Sequence[Relation]) -> str:
         "# Critic audit", "", summary_markdown(result, relations), "## Per critic and relation", "",
         (f"moved %: share of a directional relation's variants whose declared scores moved the declared way by"
          f" at least {RESPONSIVE_STEP:g} (a critic that never moves satisfies every ↑ and ↓; compare with rule)."),
-        "", details_markdown(result.rows), "## Worst violated pairs (slot | variant)", "", examples_markdown(result.runs),
+        "", details_markdown(result.rows), "## Worst violated pairs (slot | variant)", "",
+        examples_markdown(result.runs),
     ]).rstrip("\n") + "\n"
 
 

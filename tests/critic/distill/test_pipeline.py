@@ -68,7 +68,7 @@ def test_same_seed_same_labels_same_student_weights(student, tmp_path: Path) -> 
 
 
 def test_distillation_needs_slots_and_enough_of_them() -> None:
-    with pytest.raises(FairmarketError, match="--slots FILE.jsonl and/or --generate N"):
+    with pytest.raises(FairmarketError, match=r"--slots FILE\.jsonl and/or --generate N"):
         collect_slots(None, 0, 0)
     with pytest.raises(FairmarketError, match="too few"):
         split_slots(generate_slots(20), heldout=15, seed=0)

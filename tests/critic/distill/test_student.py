@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from fairmarket_local.critic.distill.student import StudentConfig, lr_factor, plan_steps, train_student
@@ -8,7 +10,7 @@ CONFIG = StudentConfig(warmup_steps=10, final_lr_fraction=0.1)
 def test_learning_rate_warms_up_then_decays_to_the_floor_at_the_horizon() -> None:
     factors = [lr_factor(step, 110, CONFIG) for step in range(130)]
     assert factors[0] == 0.1 and factors[9] == 1.0 and factors[10] == 1.0
-    assert all(a >= b for a, b in zip(factors[10:], factors[11:]))
+    assert all(a >= b for a, b in itertools.pairwise(factors[10:]))
     assert abs(factors[60] - 0.55) < 1e-9 and factors[110] == factors[129] == 0.1
 
 
