@@ -25,6 +25,7 @@ from fairmarket_local.common.io import write_json, write_text_atomic
 from fairmarket_local.common.progress import progress_bar
 from fairmarket_local.critic.factory import is_fairness_model, make_critic, takes_template
 from fairmarket_local.critic.prompts import load_template
+from fairmarket_local.metrics.fairness import SCORE_NAMES
 from fairmarket_local.critic.registry import get_model
 from fairmarket_local.training.checkpoint import load_checkpoint, save_checkpoint
 from fairmarket_local.training.config import RunConfig, load_run_config
@@ -199,8 +200,8 @@ def _run_loop(trainer: Trainer, run_dir: Path, progress: bool, start: _FailedSta
                 if trainer.episode % cfg.checkpoint_every == 0 or trainer.done:
                     save_checkpoint(trainer, run_dir / "checkpoints")
                     start.checkpointed = True
-                advance(1, reward=row["reward_total"], ftg=row["critic_ftg"],
-                        hit=_hit_rate(row))
+                advance(1, reward=row["reward_total"], ftg=row["critic_ftg"], hit=_hit_rate(row),
+                        **_learning_critic(row))
     finally:
         writer.close()
     policies = run_dir / "policies"
@@ -212,6 +213,14 @@ def _run_loop(trainer: Trainer, run_dir: Path, progress: bool, start: _FailedSta
     write_json(run_dir / "results.json", results)
     plot_training_curves(trainer.rows, run_dir / "training_curves.png")
     return results
+
+
+def _learning_critic(row: dict[str, Any]) -> dict[str, Any]:
+    """For the progress bar: the amortized critic's labels and its lowest running prequential Spearman."""
+    if "amortized_labels" not in row:
+        return {}
+    rhos = [row[f"amortized_prequential_spearman_{name}"] for name in SCORE_NAMES]
+    return {"labels": row["amortized_labels"], "rho_min": "-" if None in rhos else f"{min(rhos):.2f}"}
 
 
 def _hit_rate(row: dict[str, Any]) -> str:
