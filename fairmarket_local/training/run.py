@@ -25,8 +25,8 @@ from fairmarket_local.common.io import write_json, write_text_atomic
 from fairmarket_local.common.progress import progress_bar
 from fairmarket_local.critic.factory import is_fairness_model, make_critic, takes_template
 from fairmarket_local.critic.prompts import load_template
-from fairmarket_local.metrics.fairness import SCORE_NAMES
 from fairmarket_local.critic.registry import get_model
+from fairmarket_local.metrics.fairness import SCORE_NAMES
 from fairmarket_local.training.checkpoint import load_checkpoint, save_checkpoint
 from fairmarket_local.training.config import RunConfig, load_run_config
 from fairmarket_local.training.manifest import MANIFEST, build_manifest, config_of, read_manifest, scenario_sha256
