@@ -60,7 +60,7 @@ def score(
     amortize: bool = typer.Option(False, help=f"The model labels a budget of slots (every {_CHUNK} slots count as"
                                   " an episode) and a learned fairness model scores the others."),
     label_budget: int = typer.Option(_AMORTIZE.label_budget, min=1, help="With --amortize: slots the model labels."),
-    labels_per_episode: int = typer.Option(_AMORTIZE.labels_per_episode, min=1, help="With --amortize: labels per"
+    labels_per_episode: float = typer.Option(_AMORTIZE.labels_per_episode, min=0.01, help="With --amortize: labels per"
                                            f" {_CHUNK} slots after the warm-up."),
     export: Optional[Path] = typer.Option(None, help="With --amortize: save the fairness model in this folder"
                                           " (fairness_model.pt, scored later with --model FOLDER/fairness_model.pt)."),

@@ -34,8 +34,9 @@ def train(
                                             " critic scores every slot (--direct); default: the scenario's."),
     label_budget: Optional[int] = typer.Option(None, min=1, help="Slots the critic labels in the whole run"
                                                " (critic.amortize.label_budget)."),
-    labels_per_episode: Optional[int] = typer.Option(None, min=1, help="Labels asked per episode after the"
-                                                     " warm-up (critic.amortize.labels_per_episode)."),
+    labels_per_episode: Optional[float] = typer.Option(None, min=0.01, help="Labels asked per episode after the"
+                                                       " warm-up, a fraction on average"
+                                                       " (critic.amortize.labels_per_episode)."),
     out: Path = typer.Option(..., help="Run folder."),
     resume: bool = typer.Option(False, help="Continue the run in OUT from its last checkpoint."),
     force: bool = typer.Option(False, help="Replace an existing run in OUT."),

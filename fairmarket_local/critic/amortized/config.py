@@ -13,7 +13,8 @@ class AmortizeConfig(BaseModel):
     enabled: bool = False
     label_budget: int = Field(300, ge=1, description="slots the teacher labels in the whole run")
     warmup_labels: int = Field(40, ge=1, description="labelled first, drawn at random (seeded)")
-    labels_per_episode: int = Field(2, ge=1, description="labels asked per scoring call after the warm-up")
+    labels_per_episode: float = Field(2.0, gt=0.0, description="labels asked per scoring call after the warm-up; a"
+                                      " fraction is drawn (0.5: one label every other episode on average)")
     random_share: float = Field(0.25, ge=0.0, le=1.0, description="of those, drawn at random (coverage)")
     ensemble: int = Field(3, ge=2, description="seeded members; their spread picks the next labels")
     hidden: int = Field(32, ge=4)

@@ -30,7 +30,7 @@ from fairmarket_local.common.canonical import content_hash
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic.amortized.config import AmortizeConfig
 from fairmarket_local.critic.amortized.features import SlotBatch, encode
-from fairmarket_local.critic.amortized.labels import Prequential, agreement, pick_labels
+from fairmarket_local.critic.amortized.labels import Prequential, agreement, drawn, pick_labels
 from fairmarket_local.critic.amortized.model import FairnessEnsemble
 from fairmarket_local.critic.base import Critic, CriticStats
 from fairmarket_local.critic.weights import file_sha256
@@ -97,7 +97,7 @@ class AmortizedCritic(Critic):
         if left <= 0 or not len(fresh):
             return 0
         warming = self.asked < cfg.warmup_labels
-        wanted = min(left, cfg.warmup_labels - self.asked if warming else cfg.labels_per_episode)
+        wanted = min(left, cfg.warmup_labels - self.asked if warming else drawn(cfg.labels_per_episode, self.rng))
         disagreement = None if warming or not self.model.fitted else self._disagreement(batch)
         chosen = pick_labels(fresh, disagreement, wanted, cfg.random_share, self.rng)
         answered = self.teacher.score([slots[j] for j in chosen])

@@ -20,13 +20,17 @@ def pick_labels(candidates: np.ndarray, disagreement: np.ndarray | None, wanted:
         return []
     if disagreement is None:
         return sorted(rng.choice(candidates, size=wanted, replace=False).tolist())
-    share = wanted * random_share  # a fraction of a label is drawn: with 2 labels and 25 %, one in two episodes
-    n_random = int(share) + int(rng.random() < share - int(share))
+    n_random = drawn(wanted * random_share, rng)
     order = np.argsort(-disagreement[candidates], kind="stable")
     top = candidates[order[:wanted - n_random]]
     rest = np.setdiff1d(candidates, top)
     extra = rng.choice(rest, size=min(n_random, len(rest)), replace=False) if n_random else np.array([], int)
     return sorted([*top.tolist(), *extra.tolist()])
+
+
+def drawn(expected: float, rng: np.random.Generator) -> int:
+    """A whole number of labels with mean ``expected`` (2.25 is 2, or 3 one time in four): seeded."""
+    return int(expected) + int(rng.random() < expected - int(expected))
 
 
 class Prequential:
