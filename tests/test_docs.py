@@ -22,7 +22,7 @@ DOCS = ROOT / "docs"
 MAX_README_LINES = 300
 FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 NOT_RUN = "# not run"
-# A path of the repository written as a code span: `fairmarket_local/critic/cache.py`, `scripts/`, ...
+# A path of the repository written as a code span: `fairmarket_local/critic/memo/cache.py`, `scripts/`, ...
 SOURCE_SPAN = re.compile(r"`((?:fairmarket_local|cli|scripts|tests|models|prompts)/[\w./-]*)`")
 
 

@@ -36,8 +36,8 @@ OUTSIDE = tuple("".join(parts) for parts in (
 ))
 BINARY_SUFFIXES = {".gz", ".zip", ".png", ".jpg", ".jpeg", ".gif", ".pdf", ".parquet", ".pq", ".gguf",
                    ".safetensors", ".bin", ".pyc"}
-BACKEND_MODULES = ("llama_cpp_backend", "transformers_backend", "vllm_backend", "openai_backend", "doctor",
-                   "convert", "registry")
+BACKEND_MODULES = ("backends/llama_cpp_backend", "backends/transformers_backend", "backends/vllm_backend",
+                   "backends/openai_backend", "doctor", "registry/convert", "registry/manifests")
 
 
 @lru_cache(maxsize=1)

@@ -17,8 +17,8 @@ REPO = Path(__file__).resolve().parents[1]
 USE_THE_WHEEL = """
 import json, sys
 import fairmarket_local
-from fairmarket_local.critic.prompts import available_templates, load_template
-from fairmarket_local.critic.registry import get_model
+from fairmarket_local.critic.prompting.templates import available_templates, load_template
+from fairmarket_local.critic.registry.manifests import get_model
 from fairmarket_local.env.config import scenario_names
 from fairmarket_local.experiments.config import experiment_names
 load_template("grounded"), load_template("student")

@@ -10,8 +10,8 @@ import typer
 
 from fairmarket_cli.errors import user_errors
 from fairmarket_local.common.io import refuse_overwrite
-from fairmarket_local.critic.cache_admin import cache_stats, export_cache, import_cache, prune_cache, verify_cache
-from fairmarket_local.critic.paths import default_cache_dir
+from fairmarket_local.critic.memo.cache_admin import cache_stats, export_cache, import_cache, prune_cache, verify_cache
+from fairmarket_local.critic.registry.paths import default_cache_dir
 
 cache_app = typer.Typer(help="Inspect and maintain the critic cache.", no_args_is_help=True)
 CacheDirOption = typer.Option(None, "--cache-dir", help="Critic cache folder (default: $FAIRMARKET_HOME/critic-cache).")

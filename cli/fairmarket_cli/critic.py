@@ -19,7 +19,7 @@ from fairmarket_local.common.machine import COMPUTE_DTYPES
 from fairmarket_local.common.progress import progress_bar
 from fairmarket_local.critic.amortized.config import AmortizeConfig
 from fairmarket_local.critic.base import SOURCES
-from fairmarket_local.critic.cache import CACHE_MODES
+from fairmarket_local.critic.memo.cache import CACHE_MODES
 
 critic_app = typer.Typer(help="Score slot summaries with a fairness critic, or compare critics.",
                          no_args_is_help=True)
@@ -112,8 +112,8 @@ def compare(
     quiet: bool = typer.Option(False, help="No progress bar."),
 ) -> None:
     """Compare critics on the same slots: validity, latency, agreement with §4, invariance, repeatability."""
-    from fairmarket_local.critic.compare import compare_critics, critic_pairs
-    from fairmarket_local.critic.report import OUTPUT_FILES, write_report
+    from fairmarket_local.critic.quality.compare import compare_critics, critic_pairs
+    from fairmarket_local.critic.quality.report import OUTPUT_FILES, write_report
     from fairmarket_local.critic.slots_io import read_summaries
     from fairmarket_local.env.summary import summary_fairness
 
@@ -214,9 +214,9 @@ def audit(
     """Audit critics without assuming a formula: change slots in known ways and check where the scores go."""
     import time
 
-    from fairmarket_local.critic.compare import critic_pairs
     from fairmarket_local.critic.quality.audit import plan_audit, run_audit
     from fairmarket_local.critic.quality.audit_report import OUTPUT_FILES, summary_markdown, write_audit
+    from fairmarket_local.critic.quality.compare import critic_pairs
     from fairmarket_local.critic.quality.relations import select_relations
     from fairmarket_local.critic.slots_io import read_summaries
 

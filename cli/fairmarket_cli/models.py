@@ -11,7 +11,7 @@ from rich.table import Table
 
 from fairmarket_cli.errors import user_errors
 from fairmarket_local.common.errors import FairmarketError
-from fairmarket_local.critic.registry import add_model, get_model, scan_models, verified_weights
+from fairmarket_local.critic.registry.manifests import add_model, get_model, scan_models, verified_weights
 
 models_app = typer.Typer(help="List, verify and register local critic models.", no_args_is_help=True)
 console = Console()
@@ -93,7 +93,7 @@ def convert(
     force: bool = typer.Option(False, help="Overwrite the folder and replace a model with the same id."),
 ) -> None:
     """Convert a GGUF model once into a safetensors folder (vLLM cannot read GGUF on CPU) and register it."""
-    from fairmarket_local.critic.convert import convert_model
+    from fairmarket_local.critic.registry.convert import convert_model
 
     with user_errors():
         manifest = convert_model(model_id, out, backend=backend, new_id=new_id, force=force)

@@ -10,13 +10,13 @@ from pathlib import Path
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.offline import OFFLINE_ENV
-from fairmarket_local.critic.cache import open_store
-from fairmarket_local.critic.openai_backend import served_models, server_url
-from fairmarket_local.critic.paths import default_cache_dir
-from fairmarket_local.critic.prompts import available_templates
-from fairmarket_local.critic.registry import ModelManifest, scan_models, verified_weights, weights_path
-from fairmarket_local.critic.transformers_backend import INSTALL as TRANSFORMERS_INSTALL
-from fairmarket_local.critic.vllm_backend import INSTALL as VLLM_INSTALL
+from fairmarket_local.critic.backends.openai_backend import served_models, server_url
+from fairmarket_local.critic.backends.transformers_backend import INSTALL as TRANSFORMERS_INSTALL
+from fairmarket_local.critic.backends.vllm_backend import INSTALL as VLLM_INSTALL
+from fairmarket_local.critic.memo.cache import open_store
+from fairmarket_local.critic.prompting.templates import available_templates
+from fairmarket_local.critic.registry.manifests import ModelManifest, scan_models, verified_weights, weights_path
+from fairmarket_local.critic.registry.paths import default_cache_dir
 
 #: per back-end: the modules it imports and how to get them (llama_cpp is required, the others optional)
 BACKENDS: dict[str, tuple[tuple[str, ...], str]] = {

@@ -6,13 +6,13 @@ from pathlib import Path
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic.amortized.config import AmortizeConfig
+from fairmarket_local.critic.backends.engine import Engine
 from fairmarket_local.critic.base import Critic
-from fairmarket_local.critic.cache import CACHE_MODES, CacheMode, ScoreCache
-from fairmarket_local.critic.engine import Engine
+from fairmarket_local.critic.memo.cache import CACHE_MODES, CacheMode, ScoreCache
 from fairmarket_local.critic.model_critic import ModelCritic
-from fairmarket_local.critic.paths import default_cache_dir
-from fairmarket_local.critic.prompts import PromptTemplate, load_template
-from fairmarket_local.critic.registry import ModelManifest, get_model
+from fairmarket_local.critic.prompting.templates import PromptTemplate, load_template
+from fairmarket_local.critic.registry.manifests import ModelManifest, get_model
+from fairmarket_local.critic.registry.paths import default_cache_dir
 from fairmarket_local.critic.rule import RuleCritic
 
 
@@ -90,20 +90,20 @@ def _make_engine(manifest: ModelManifest, prompt: PromptTemplate, *, max_tokens:
     """The engine of ``manifest.backend``; ``workers`` only applies to llama_cpp (the others batch)."""
     rationale = prompt.rationale
     if manifest.backend == "llama_cpp":
-        from fairmarket_local.critic.llama_cpp_backend import LlamaCppEngine
+        from fairmarket_local.critic.backends.llama_cpp_backend import LlamaCppEngine
 
         return LlamaCppEngine(manifest, rationale=rationale, max_tokens=max_tokens, n_threads=n_threads,
                               n_ctx=n_ctx, workers=workers)
     if manifest.backend == "transformers":
-        from fairmarket_local.critic.transformers_backend import TransformersEngine
+        from fairmarket_local.critic.backends.transformers_backend import TransformersEngine
 
         return TransformersEngine(manifest, rationale=rationale, max_tokens=max_tokens, n_threads=n_threads)
     if manifest.backend == "vllm":
-        from fairmarket_local.critic.vllm_backend import VllmEngine
+        from fairmarket_local.critic.backends.vllm_backend import VllmEngine
 
         return VllmEngine(manifest, rationale=rationale, max_tokens=max_tokens, n_threads=n_threads, n_ctx=n_ctx)
     if manifest.backend == "openai":
-        from fairmarket_local.critic.openai_backend import OpenAIEngine
+        from fairmarket_local.critic.backends.openai_backend import OpenAIEngine
 
         return OpenAIEngine(manifest, rationale=rationale, max_tokens=max_tokens)
     raise FairmarketError(f"model {manifest.id!r}: back-end {manifest.backend!r} is not available")

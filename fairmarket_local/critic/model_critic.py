@@ -13,10 +13,10 @@ import logging
 import time
 from typing import Any
 
+from fairmarket_local.critic.backends.engine import Engine, Generation
 from fairmarket_local.critic.base import Critic
-from fairmarket_local.critic.cache import CACHE_SCHEMA, ScoreCache, cache_key
-from fairmarket_local.critic.engine import Engine, Generation
-from fairmarket_local.critic.prompts import PromptTemplate
+from fairmarket_local.critic.memo.cache import CACHE_SCHEMA, ScoreCache, cache_key
+from fairmarket_local.critic.prompting.templates import PromptTemplate
 from fairmarket_local.critic.schema import InvalidAnswer, answer_schema, parse_answer
 from fairmarket_local.env.summary import summary_fairness
 from fairmarket_local.metrics.fairness import FairnessScores

@@ -31,8 +31,8 @@ from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_json, write_jsonl, write_text_atomic
 from fairmarket_local.common.progress import progress_bar
 from fairmarket_local.common.text import decode_utf8, loads_strict
-from fairmarket_local.critic.compare import compare_critics
-from fairmarket_local.critic.report import table_csv, write_report
+from fairmarket_local.critic.quality.compare import compare_critics
+from fairmarket_local.critic.quality.report import table_csv, write_report
 from fairmarket_local.env.summary import summary_fairness
 from fairmarket_local.experiments.config import ExperimentConfig, load_experiment
 from fairmarket_local.experiments.jobs import Job, expand, run_job

@@ -21,9 +21,9 @@ from stable_baselines3.common.save_util import load_from_zip_file
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic.amortized.critic import EXPORT
-from fairmarket_local.critic.compare import spearman
 from fairmarket_local.critic.factory import make_critic
-from fairmarket_local.critic.registry import get_model
+from fairmarket_local.critic.quality.compare import spearman
+from fairmarket_local.critic.registry.manifests import get_model
 from fairmarket_local.training.config import RunConfig
 from fairmarket_local.training.manifest import config_of, read_manifest, require_finished
 from fairmarket_local.training.run import train

@@ -24,8 +24,8 @@ from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_json, write_text_atomic
 from fairmarket_local.common.progress import progress_bar
 from fairmarket_local.critic.factory import is_fairness_model, make_critic, takes_template
-from fairmarket_local.critic.prompts import load_template
-from fairmarket_local.critic.registry import get_model
+from fairmarket_local.critic.prompting.templates import load_template
+from fairmarket_local.critic.registry.manifests import get_model
 from fairmarket_local.metrics.fairness import SCORE_NAMES
 from fairmarket_local.training.checkpoint import load_checkpoint, save_checkpoint
 from fairmarket_local.training.config import RunConfig, load_run_config

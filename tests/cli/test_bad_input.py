@@ -9,7 +9,7 @@ import pytest
 from fairmarket_cli.main import app
 from typer.testing import CliRunner
 
-from fairmarket_local.critic.registry import get_model
+from fairmarket_local.critic.registry.manifests import get_model
 from tests.critic.critic_helpers import SLOTS
 
 runner = CliRunner()

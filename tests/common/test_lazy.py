@@ -4,8 +4,8 @@ import importlib
 
 import pytest
 
-PACKAGES = ("baselines", "critic", "critic.amortized", "env", "experiments", "market", "metrics", "profiles",
-            "shaping", "training")
+PACKAGES = ("baselines", "critic", "critic.amortized", "critic.memo", "env", "experiments", "market", "metrics",
+            "profiles", "shaping", "training")
 
 
 @pytest.mark.parametrize("package", PACKAGES)

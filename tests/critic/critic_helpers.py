@@ -6,10 +6,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fairmarket_local.critic.cache import ScoreCache
-from fairmarket_local.critic.engine import Engine, Generation, Messages
+from fairmarket_local.critic.backends.engine import Engine, Generation, Messages
+from fairmarket_local.critic.memo.cache import ScoreCache
 from fairmarket_local.critic.model_critic import ModelCritic
-from fairmarket_local.critic.prompts import load_template
+from fairmarket_local.critic.prompting.templates import load_template
 from fairmarket_local.env.summary import summary_fairness
 from fairmarket_local.metrics.fairness import FairnessScores
 

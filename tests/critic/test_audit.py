@@ -37,8 +37,8 @@ from fairmarket_local.critic.quality.audit import (
 from fairmarket_local.critic.quality.audit_report import side_by_side, write_audit
 from fairmarket_local.critic.quality.consistency import consistency_problem, grid_rest, settle, unmatched_energy
 from fairmarket_local.critic.quality.relations import FAMILIES, RELATIONS, lorenz_dominates, select_relations
+from fairmarket_local.critic.registry.weights import package_dir
 from fairmarket_local.critic.rule import RuleCritic
-from fairmarket_local.critic.weights import package_dir
 from fairmarket_local.env.summary import summary_fairness
 from fairmarket_local.metrics.fairness import FairnessScores
 from tests.critic.critic_helpers import fake_critic, make_summary

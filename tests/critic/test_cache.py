@@ -5,7 +5,7 @@ import pytest
 
 from fairmarket_local.common.canonical import canonical_json
 from fairmarket_local.common.errors import FairmarketError
-from fairmarket_local.critic.cache import ReplayMiss, ScoreCache, cache_key, open_store
+from fairmarket_local.critic.memo.cache import ReplayMiss, ScoreCache, cache_key, open_store
 from tests.critic.critic_helpers import SLOTS, fake_critic
 
 

@@ -3,8 +3,8 @@ import json
 import pytest
 
 from fairmarket_local.common.errors import FairmarketError
-from fairmarket_local.critic.cache import open_store
-from fairmarket_local.critic.cache_admin import cache_stats, export_cache, import_cache, prune_cache, verify_cache
+from fairmarket_local.critic.memo.cache import open_store
+from fairmarket_local.critic.memo.cache_admin import cache_stats, export_cache, import_cache, prune_cache, verify_cache
 from tests.critic.critic_helpers import fake_critic
 
 

@@ -8,12 +8,12 @@ import subprocess
 import sys
 import time
 
-from fairmarket_local.critic.cache import ScoreCache, cache_key
+from fairmarket_local.critic.memo.cache import ScoreCache, cache_key
 from tests.critic.critic_helpers import fake_critic
 
 CLAIM = """
 import sys, time
-from fairmarket_local.critic.cache import ScoreCache
+from fairmarket_local.critic.memo.cache import ScoreCache
 assert ScoreCache(sys.argv[1]).claim(sys.argv[2])
 print("claimed", flush=True)
 time.sleep(600)

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from fairmarket_local.common.canonical import canonical_json
 from fairmarket_local.common.errors import FairmarketError
-from fairmarket_local.critic.cache import ReplayMiss, ScoreCache, cache_key, open_store
+from fairmarket_local.critic.memo.cache import ReplayMiss, ScoreCache, cache_key, open_store
 from tests.critic.critic_helpers import fake_critic
 from tests.mounts import fill, read_only_view, small_disk
 from tests.user_errors import assert_one_error_line

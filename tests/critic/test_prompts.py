@@ -5,9 +5,7 @@ import pytest
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic.distill.generator import generate_slots
-from fairmarket_local.critic.permute import is_permutable, permute_summary
-from fairmarket_local.critic.prompts import available_templates, load_template, parse_template
-from fairmarket_local.critic.slot_text import (
+from fairmarket_local.critic.prompting.slot_text import (
     render_indicators,
     render_slot,
     render_slot_brief,
@@ -16,6 +14,8 @@ from fairmarket_local.critic.slot_text import (
     render_slot_relative,
     render_totals,
 )
+from fairmarket_local.critic.prompting.templates import available_templates, load_template, parse_template
+from fairmarket_local.critic.quality.permute import is_permutable, permute_summary
 from tests.critic.critic_helpers import SLOTS
 
 

@@ -3,8 +3,8 @@ import os
 import pytest
 
 from fairmarket_local.common.errors import FairmarketError
-from fairmarket_local.critic import weights
-from fairmarket_local.critic.registry import (
+from fairmarket_local.critic.registry import weights
+from fairmarket_local.critic.registry.manifests import (
     ModelManifest,
     add_model,
     get_model,

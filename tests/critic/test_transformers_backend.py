@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from fairmarket_local.critic import make_critic
-from fairmarket_local.critic.cache import ScoreCache
-from fairmarket_local.critic.convert import convert_model
+from fairmarket_local.critic.backends.transformers_backend import TransformersEngine
+from fairmarket_local.critic.memo.cache import ScoreCache
 from fairmarket_local.critic.model_critic import ModelCritic
-from fairmarket_local.critic.prompts import load_template
-from fairmarket_local.critic.registry import get_model
-from fairmarket_local.critic.transformers_backend import TransformersEngine
-from fairmarket_local.critic.weights import package_dir
+from fairmarket_local.critic.prompting.templates import load_template
+from fairmarket_local.critic.registry.convert import convert_model
+from fairmarket_local.critic.registry.manifests import get_model
+from fairmarket_local.critic.registry.weights import package_dir
 from tests.critic.critic_helpers import assert_copies_indicators
 
 for module in ("torch", "transformers", "accelerate", "gguf", "xgrammar"):

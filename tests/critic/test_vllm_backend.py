@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic import make_critic
-from fairmarket_local.critic.convert import convert_model
-from fairmarket_local.critic.registry import ModelManifest
-from fairmarket_local.critic.weights import package_dir
+from fairmarket_local.critic.registry.convert import convert_model
+from fairmarket_local.critic.registry.manifests import ModelManifest
+from fairmarket_local.critic.registry.weights import package_dir
 from tests.critic.critic_helpers import assert_copies_indicators
 
 needs_vllm = pytest.mark.skipif(

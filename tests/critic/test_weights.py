@@ -9,10 +9,10 @@ from fairmarket_cli.main import app
 from typer.testing import CliRunner
 
 from fairmarket_local.common.errors import FairmarketError
-from fairmarket_local.critic import weights
 from fairmarket_local.critic.doctor import run_checks
-from fairmarket_local.critic.registry import save_user_manifest
-from fairmarket_local.critic.weights import check_gguf, file_sha256, package_dir
+from fairmarket_local.critic.registry import weights
+from fairmarket_local.critic.registry.manifests import save_user_manifest
+from fairmarket_local.critic.registry.weights import check_gguf, file_sha256, package_dir
 from tests.critic.gguf_files import write_gguf
 from tests.user_errors import assert_one_error_line
 

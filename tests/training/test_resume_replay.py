@@ -90,7 +90,7 @@ def test_llm_run_replays_identically_without_the_model_and_a_missing_answer_name
     run = train("pilot", out=tmp_path / "llm", **TINY_LLM)
     assert run.results["critic_cache_misses"] > 0 and run.results["critic_fallbacks"] == 0
 
-    import fairmarket_local.critic.llama_cpp_backend as backend
+    import fairmarket_local.critic.backends.llama_cpp_backend as backend
 
     def no_model(*args, **kwargs):
         raise AssertionError("replay must not load the model")

@@ -33,7 +33,7 @@ from fairmarket_local.critic.amortized.features import SlotBatch, encode
 from fairmarket_local.critic.amortized.labels import Prequential, agreement, drawn, pick_labels
 from fairmarket_local.critic.amortized.model import FairnessEnsemble
 from fairmarket_local.critic.base import Critic, CriticStats
-from fairmarket_local.critic.weights import file_sha256
+from fairmarket_local.critic.registry.weights import file_sha256
 from fairmarket_local.metrics.fairness import SCORE_NAMES, FairnessScores
 
 ONE_SIDED = FairnessScores(1.0, 1.0, 1.0, source="rule")

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from fairmarket_local.critic.compare import spearman
+from fairmarket_local.critic.quality.compare import spearman
 from fairmarket_local.metrics.fairness import SCORE_NAMES
 
 

@@ -31,17 +31,17 @@ from fairmarket_local.common.io import write_json, write_jsonl, write_text_atomi
 from fairmarket_local.common.machine import machine_info
 from fairmarket_local.common.plotting import pyplot, save_figure
 from fairmarket_local.common.progress import progress_bar
-from fairmarket_local.critic.cache import CacheMode
-from fairmarket_local.critic.compare import run_critic, summarize
-from fairmarket_local.critic.convert import write_hf_folder
 from fairmarket_local.critic.distill.generator import generate_slots
 from fairmarket_local.critic.distill.gguf_export import converter_path, export_gguf
 from fairmarket_local.critic.distill.student import StudentConfig, encode, save_hf, train_student
 from fairmarket_local.critic.factory import make_critic
-from fairmarket_local.critic.paths import fairmarket_home
-from fairmarket_local.critic.permute import is_permutable, permute_summary
-from fairmarket_local.critic.prompts import PromptTemplate, load_template
-from fairmarket_local.critic.registry import (
+from fairmarket_local.critic.memo.cache import CacheMode
+from fairmarket_local.critic.prompting.templates import PromptTemplate, load_template
+from fairmarket_local.critic.quality.compare import run_critic, summarize
+from fairmarket_local.critic.quality.permute import is_permutable, permute_summary
+from fairmarket_local.critic.quality.report import table_csv, table_markdown
+from fairmarket_local.critic.registry.convert import write_hf_folder
+from fairmarket_local.critic.registry.manifests import (
     ModelManifest,
     WeightsSource,
     file_sha256,
@@ -50,7 +50,7 @@ from fairmarket_local.critic.registry import (
     save_user_manifest,
     verified_weights,
 )
-from fairmarket_local.critic.report import table_csv, table_markdown
+from fairmarket_local.critic.registry.paths import fairmarket_home
 from fairmarket_local.critic.slots_io import read_summaries
 from fairmarket_local.metrics.fairness import FairnessScores
 

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.machine import compute_dtype
-from fairmarket_local.critic.prompts import PromptTemplate
+from fairmarket_local.critic.prompting.templates import PromptTemplate
 from fairmarket_local.metrics.fairness import FairnessScores
 
 Example = tuple[list[int], int]  # token ids (prompt + answer), number of prompt tokens

@@ -1,1 +1,3 @@
-"""Judging a critic's quality without assuming its formula: consistent slot variants and metamorphic audits."""
+"""Judging a critic's quality: ``critic compare`` (``compare.py`` measures, ``report.py`` tables and plots,
+``permute.py`` relabelled slots) and, without assuming a formula, ``critic audit`` (consistent slot variants
+and metamorphic relations: ``relations.py``, ``consistency.py``, ``audit.py``, ``audit_report.py``)."""

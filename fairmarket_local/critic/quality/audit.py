@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from fairmarket_local.critic.base import Critic
-from fairmarket_local.critic.cache import CacheMode
-from fairmarket_local.critic.compare import critic_pairs
 from fairmarket_local.critic.factory import make_critic, takes_template
+from fairmarket_local.critic.memo.cache import CacheMode
+from fairmarket_local.critic.quality.compare import critic_pairs
 from fairmarket_local.critic.quality.relations import RELATIONS, Relation
 from fairmarket_local.metrics.fairness import FairnessScores
 

@@ -12,10 +12,10 @@ import numpy as np
 
 from fairmarket_local.common.io import write_text_atomic
 from fairmarket_local.common.plotting import pyplot, save_figure
+from fairmarket_local.critic.prompting.slot_text import render_slot
 from fairmarket_local.critic.quality.audit import RESPONSIVE_STEP, AuditResult, AuditRun, Example
 from fairmarket_local.critic.quality.relations import Relation
-from fairmarket_local.critic.report import table_csv
-from fairmarket_local.critic.slot_text import render_slot
+from fairmarket_local.critic.quality.report import table_csv
 from fairmarket_local.metrics.fairness import SCORE_NAMES, FairnessScores
 
 OUTPUT_FILES = ("audit.csv", "audit.md", "audit.png")

@@ -29,7 +29,6 @@ from typing import Any, Literal
 import numpy as np
 
 from fairmarket_local.common.errors import FairmarketError
-from fairmarket_local.critic.permute import is_permutable, permute_summary
 from fairmarket_local.critic.quality.consistency import (
     SIDES,
     Piece,
@@ -42,6 +41,7 @@ from fairmarket_local.critic.quality.consistency import (
     pieces,
     settle,
 )
+from fairmarket_local.critic.quality.permute import is_permutable, permute_summary
 from fairmarket_local.env.summary import WEEKDAYS
 from fairmarket_local.metrics.fairness import SCORE_NAMES
 

@@ -11,8 +11,8 @@ import pytest
 from fairmarket_local.baselines import simulate
 from fairmarket_local.critic.amortized import AmortizeConfig, AmortizedCritic
 from fairmarket_local.critic.amortized.labels import pick_labels
+from fairmarket_local.critic.registry.weights import package_dir
 from fairmarket_local.critic.rule import RuleCritic
-from fairmarket_local.critic.weights import package_dir
 from fairmarket_local.training import train
 from fairmarket_local.training.replay import replay
 
@@ -81,7 +81,7 @@ def test_a_run_taught_by_the_embedded_llm_replays_without_it(tmp_path) -> None:
 
 
 def test_an_exported_fairness_model_is_a_critic_like_any_other(tmp_path, episodes) -> None:
-    from fairmarket_local.critic.compare import compare_critics
+    from fairmarket_local.critic.quality.compare import compare_critics
 
     run = train("pilot", out=tmp_path / "taught", **{
         "critic.model": "rule", "training.episodes": 2, **{f"critic.amortize.{k}": v for k, v in {

@@ -15,7 +15,7 @@ from fairmarket_local.critic.amortized import features
 from fairmarket_local.critic.amortized.features import SLOT_FEATURES, encode
 from fairmarket_local.critic.amortized.model import FairnessEnsemble
 from fairmarket_local.critic.distill.generator import generate_slots
-from fairmarket_local.critic.permute import permute_summary
+from fairmarket_local.critic.quality.permute import permute_summary
 from fairmarket_local.env.summary import summary_fairness
 
 AMORTIZED = Path(features.__file__).parent

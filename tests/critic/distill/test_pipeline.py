@@ -19,7 +19,7 @@ from fairmarket_local.critic.distill.pipeline import (
     split_slots,
 )
 from fairmarket_local.critic.distill.student import StudentConfig, answer_text
-from fairmarket_local.critic.registry import get_model
+from fairmarket_local.critic.registry.manifests import get_model
 from fairmarket_local.critic.schema import parse_answer
 from fairmarket_local.env.summary import summary_fairness
 from fairmarket_local.metrics.fairness import FairnessScores

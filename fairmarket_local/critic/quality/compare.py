@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from fairmarket_local.critic.cache import CacheMode
 from fairmarket_local.critic.factory import make_critic, takes_template
-from fairmarket_local.critic.permute import is_permutable, permute_summary
-from fairmarket_local.critic.registry import get_model
+from fairmarket_local.critic.memo.cache import CacheMode
+from fairmarket_local.critic.quality.permute import is_permutable, permute_summary
+from fairmarket_local.critic.registry.manifests import get_model
 from fairmarket_local.env.summary import summary_fairness
 from fairmarket_local.metrics.fairness import SCORE_NAMES, FairnessScores
 

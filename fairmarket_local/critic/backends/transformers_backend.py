@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from fairmarket_local.common.errors import FairmarketError
-from fairmarket_local.critic.engine import BatchedEngine, Generation, Messages
-from fairmarket_local.critic.registry import ModelManifest, verified_weights
+from fairmarket_local.critic.backends.engine import BatchedEngine, Generation, Messages
+from fairmarket_local.critic.registry.manifests import ModelManifest, verified_weights
 
 INSTALL = ("pip install transformers==5.19.0 accelerate==1.15.0 gguf==0.19.0 apache-tvm-ffi==0.1.15.post2"
            " && pip install --no-deps xgrammar==0.2.8")

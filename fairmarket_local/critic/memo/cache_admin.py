@@ -14,7 +14,7 @@ from fairmarket_local.common.canonical import canonical_json
 from fairmarket_local.common.errors import DataError, FairmarketError
 from fairmarket_local.common.io import jsonl_lines, write_text_atomic
 from fairmarket_local.common.text import loads_strict
-from fairmarket_local.critic.cache import CACHE_SCHEMA, check_entry, open_store, storage_errors
+from fairmarket_local.critic.memo.cache import CACHE_SCHEMA, check_entry, open_store, storage_errors
 from fairmarket_local.critic.schema import InvalidAnswer
 
 

@@ -19,9 +19,9 @@ from typing import Any
 
 from fairmarket_local.common.canonical import sha256_hex
 from fairmarket_local.common.errors import FairmarketError
-from fairmarket_local.critic.engine import Engine, Generation, Messages
-from fairmarket_local.critic.greedy_grammar import use_greedy_grammar
-from fairmarket_local.critic.registry import ModelManifest, verified_weights
+from fairmarket_local.critic.backends.engine import Engine, Generation, Messages
+from fairmarket_local.critic.backends.greedy_grammar import use_greedy_grammar
+from fairmarket_local.critic.registry.manifests import ModelManifest, verified_weights
 from fairmarket_local.critic.schema import answer_grammar
 
 

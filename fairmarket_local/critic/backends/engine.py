@@ -10,7 +10,7 @@ from fairmarket_local.common.canonical import sha256_hex
 from fairmarket_local.critic.schema import answer_grammar
 
 if TYPE_CHECKING:
-    from fairmarket_local.critic.registry import ModelManifest
+    from fairmarket_local.critic.registry.manifests import ModelManifest
 
 Messages = list[dict[str, str]]
 

@@ -2,7 +2,7 @@
 
 vLLM cannot load GGUF on CPU; transformers can read GGUF and write the dequantised weights, with the
 tokenizer and chat template, as a Hugging Face folder. The folder is registered as a new model (its
-sha256 covers every file, see :func:`~fairmarket_local.critic.registry.weights_sha256`).
+sha256 covers every file, see :func:`~fairmarket_local.critic.registry.manifests.weights_sha256`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from fairmarket_local.common.errors import FairmarketError
-from fairmarket_local.critic.registry import (
+from fairmarket_local.critic.registry.manifests import (
     ModelManifest,
     get_model,
     refuse_taken_id,

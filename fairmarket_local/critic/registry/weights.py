@@ -17,7 +17,7 @@ from pathlib import Path
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_text_atomic
-from fairmarket_local.critic.paths import fairmarket_home
+from fairmarket_local.critic.registry.paths import fairmarket_home
 
 
 def package_dir(package: str) -> Path | None:

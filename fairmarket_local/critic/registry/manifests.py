@@ -19,8 +19,14 @@ from fairmarket_local.common.canonical import content_hash
 from fairmarket_local.common.config import load_yaml, validate_section
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_text_atomic
-from fairmarket_local.critic.paths import SHIPPED, fairmarket_home
-from fairmarket_local.critic.weights import assemble_from_package, cached_sha256, check_gguf, file_sha256, package_dir
+from fairmarket_local.critic.registry.paths import SHIPPED, fairmarket_home
+from fairmarket_local.critic.registry.weights import (
+    assemble_from_package,
+    cached_sha256,
+    check_gguf,
+    file_sha256,
+    package_dir,
+)
 
 Backend = Literal["llama_cpp", "transformers", "vllm", "openai"]
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")

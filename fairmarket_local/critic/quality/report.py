@@ -12,7 +12,7 @@ import numpy as np
 
 from fairmarket_local.common.io import write_text_atomic
 from fairmarket_local.common.plotting import pyplot, save_figure
-from fairmarket_local.critic.compare import CriticRun
+from fairmarket_local.critic.quality.compare import CriticRun
 from fairmarket_local.metrics.fairness import SCORE_NAMES, FairnessScores
 
 OUTPUT_FILES = ("critics.csv", "critics.md", "agreement.png", "scatter.png")

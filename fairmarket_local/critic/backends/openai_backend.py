@@ -25,8 +25,8 @@ from urllib.parse import SplitResult, urlsplit
 
 from fairmarket_local.common.canonical import content_hash
 from fairmarket_local.common.errors import FairmarketError
-from fairmarket_local.critic.engine import Engine, Generation, Messages
-from fairmarket_local.critic.registry import ModelManifest, ServerSource, parse_base_url
+from fairmarket_local.critic.backends.engine import Engine, Generation, Messages
+from fairmarket_local.critic.registry.manifests import ModelManifest, ServerSource, parse_base_url
 from fairmarket_local.critic.schema import answer_grammar, answer_schema
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,7 @@ from typing import Any
 from fairmarket_local.common.canonical import sha256_hex
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.text import decode_utf8
-from fairmarket_local.critic.paths import SHIPPED, fairmarket_home
-from fairmarket_local.critic.slot_text import (
+from fairmarket_local.critic.prompting.slot_text import (
     render_indicators,
     render_slot,
     render_slot_brief,
@@ -28,6 +27,7 @@ from fairmarket_local.critic.slot_text import (
     render_slot_relative,
     render_totals,
 )
+from fairmarket_local.critic.registry.paths import SHIPPED, fairmarket_home
 
 SLOT_RENDERERS = {"{slot}": render_slot, "{slot_brief}": render_slot_brief, "{slot_relative}": render_slot_relative,
                   "{slot_canonical}": render_slot_canonical, "{slot_hundredths}": render_slot_hundredths}

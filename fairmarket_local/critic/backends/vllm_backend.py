@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from fairmarket_local.common.errors import FairmarketError
-from fairmarket_local.critic.engine import BatchedEngine, Generation, Messages
-from fairmarket_local.critic.registry import ModelManifest, verified_weights
+from fairmarket_local.critic.backends.engine import BatchedEngine, Generation, Messages
+from fairmarket_local.critic.registry.manifests import ModelManifest, verified_weights
 
 log = logging.getLogger(__name__)
 
