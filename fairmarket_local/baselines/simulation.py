@@ -14,7 +14,7 @@ from fairmarket_local.common.progress import progress_bar
 from fairmarket_local.env.config import EnvConfig, load_env_config
 from fairmarket_local.env.core import MarketCore
 from fairmarket_local.env.make import build_community
-from fairmarket_local.env.summary import slot_summary
+from fairmarket_local.env.summary import SlotSummary, slot_summary
 
 
 @dataclass
@@ -22,7 +22,7 @@ class SimulationResult:
     """KPIs of one simulated episode and, when recorded, its slot summaries."""
 
     metrics: dict[str, Any]
-    summaries: list[dict[str, Any]] = field(default_factory=list)
+    summaries: list[SlotSummary] = field(default_factory=list)
 
 
 def simulate(

@@ -6,7 +6,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ def write_json(path: Path, obj: Any) -> None:
     write_text_atomic(path, dumps_strict(obj, sort_keys=True) + "\n")
 
 
-def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+def write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
     """One canonical JSON object per line, atomically."""
     from fairmarket_local.common.canonical import canonical_json
 

@@ -3,11 +3,13 @@
 from fairmarket_local.common.lazy import lazy_exports
 
 __all__ = [
+    "SUMMARY_FIELDS",
     "EnvConfig",
     "MarketCore",
     "P2PMarketEnv",
     "SingleAgentView",
     "SlotRecord",
+    "SlotSummary",
     "build_community",
     "load_env_config",
     "make_env",

@@ -12,7 +12,7 @@ from pettingzoo import ParallelEnv
 from fairmarket_local.env.config import EnvConfig
 from fairmarket_local.env.core import MarketCore, SlotRecord
 from fairmarket_local.env.observation import OBS_BOUND, OBS_DIM
-from fairmarket_local.env.summary import slot_summary
+from fairmarket_local.env.summary import SlotSummary, slot_summary
 from fairmarket_local.profiles.community import Community
 
 ROLE = {1: "seller", -1: "buyer", 0: "none"}
@@ -87,11 +87,11 @@ class P2PMarketEnv(ParallelEnv):
         return self.core.observe().ravel()
 
     @property
-    def last_summary(self) -> dict | None:
+    def last_summary(self) -> SlotSummary | None:
         """Canonical summary (SPEC §5) of the slot just traded."""
         return None if self.last_record is None else slot_summary(self.last_record)
 
-    def episode_summaries(self) -> list[dict]:
+    def episode_summaries(self) -> list[SlotSummary]:
         """Summaries of every slot of the current episode so far."""
         return [slot_summary(r) for r in self.core.records]
 

@@ -8,17 +8,24 @@ Trades are merged per (seller, buyer, price) and sorted, so the random arrival o
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from fairmarket_local.env.summary_types import (
+    SUMMARY_SCHEMA,
+    WEEKDAYS,
+    BuyerSummary,
+    SellerSummary,
+    SlotSummary,
+    TradeSummary,
+)
 from fairmarket_local.metrics.fairness import FairnessScores, slot_fairness
 
 if TYPE_CHECKING:  # the critic reads summaries without loading the market's compiled core
     from fairmarket_local.env.core import SlotRecord
 
-SUMMARY_SCHEMA = 1
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+__all__ = ["SUMMARY_SCHEMA", "WEEKDAYS", "SlotSummary", "slot_summary", "summary_fairness"]
 
 
 def _kwh(x: float) -> float:
@@ -29,8 +36,8 @@ def _money(x: float) -> float:
     return round(float(x), 3) + 0.0
 
 
-def slot_summary(record: SlotRecord) -> dict[str, Any]:
-    """The canonical summary dict of a finished slot."""
+def slot_summary(record: SlotRecord) -> SlotSummary:
+    """The canonical summary dict of a finished slot (its keys and types: :class:`SlotSummary`)."""
     res = record.result
     minutes = int(record.timestamp.astype("datetime64[m]").astype(np.int64))
     seller_ids = np.flatnonzero(record.side > 0)
@@ -38,7 +45,7 @@ def slot_summary(record: SlotRecord) -> dict[str, Any]:
     s_name = {int(i): f"S{k + 1}" for k, i in enumerate(seller_ids)}
     b_name = {int(i): f"B{k + 1}" for k, i in enumerate(buyer_ids)}
 
-    def party(i: int, energy_key: str, energy: float, order_key: str, p2p: float, money: float) -> dict:
+    def party(i: int, energy_key: str, energy: float, order_key: str, p2p: float, money: float) -> dict[str, Any]:
         placed = record.qty[i] > 0
         return {
             "id": s_name.get(i) or b_name[i],
@@ -49,6 +56,7 @@ def slot_summary(record: SlotRecord) -> dict[str, Any]:
             "money": _money(money),
         }
 
+    # party() writes SellerSummary's keys (surplus_kwh, offer_kwh) or BuyerSummary's (deficit_kwh, request_kwh)
     sellers = [
         party(int(i), "surplus_kwh", max(record.actual_net[i], 0.0), "offer_kwh", res.sold[i], res.revenue[i])
         for i in seller_ids
@@ -60,7 +68,7 @@ def slot_summary(record: SlotRecord) -> dict[str, Any]:
     merged: dict[tuple[int, int, float], float] = defaultdict(float)
     for s, b, q, p in zip(res.seller, res.buyer, res.trades.qty, res.trades.price):
         merged[(int(s), int(b), _money(p))] += float(q)
-    trades = [
+    trades: list[TradeSummary] = [
         {"seller": s_name[s], "buyer": b_name[b], "kwh": _kwh(q), "price": p}
         for (s, b, p), q in sorted(merged.items())
     ]
@@ -71,14 +79,14 @@ def slot_summary(record: SlotRecord) -> dict[str, Any]:
         "weather": "sunny" if record.sunny else "cloudy",
         "retail": _money(record.retail),
         "feed_in": _money(record.feed_in),
-        "sellers": sellers,
-        "buyers": buyers,
+        "sellers": cast(list[SellerSummary], sellers),
+        "buyers": cast(list[BuyerSummary], buyers),
         "trades": trades,
         "grid": {"import_kwh": _kwh(res.grid_import.sum()), "export_kwh": _kwh(res.grid_export.sum())},
     }
 
 
-def summary_fairness(summary: dict[str, Any], fbs_variant: str = "jain") -> FairnessScores:
+def summary_fairness(summary: SlotSummary, fbs_variant: str = "jain") -> FairnessScores:
     """The reference scores recomputed from a summary alone (what a critic can know)."""
     sellers, buyers, trades = summary["sellers"], summary["buyers"], summary["trades"]
     return slot_fairness(

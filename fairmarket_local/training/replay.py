@@ -24,6 +24,7 @@ from fairmarket_local.critic.amortized.critic import EXPORT
 from fairmarket_local.critic.factory import make_critic
 from fairmarket_local.critic.quality.compare import spearman
 from fairmarket_local.critic.registry.manifests import get_model
+from fairmarket_local.env.summary_types import SlotSummary
 from fairmarket_local.training.config import RunConfig
 from fairmarket_local.training.manifest import config_of, read_manifest, require_finished
 from fairmarket_local.training.run import train
@@ -94,19 +95,20 @@ def _rows(run_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
 
 
-def recorded_slots(run_dir: Path) -> list[dict[str, Any]]:
-    """Every slot summary the run's critic scored, in order.
+def recorded_slots(run_dir: Path) -> list[SlotSummary]:
+    """Every slot summary the run's critic scored, in order (as the trainer wrote them; only their being
+    JSON objects is checked here).
 
     :raises FairmarketError: an episode's slot file is missing or is not gzipped JSON lines of objects.
     """
     episodes = config_of(read_manifest(run_dir)).training.episodes
-    slots: list[dict[str, Any]] = []
+    slots: list[SlotSummary] = []
     for episode in range(1, episodes + 1):
         slots.extend(_slot_file(run_dir / "slots" / f"ep_{episode:05d}.jsonl.gz"))
     return slots
 
 
-def _slot_file(path: Path) -> list[dict[str, Any]]:
+def _slot_file(path: Path) -> list[SlotSummary]:
     try:
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             slots = [json.loads(line) for line in fh]
