@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fairmarket_local.common.canonical import canonical_json
 from fairmarket_local.common.errors import FairmarketError
@@ -32,6 +32,9 @@ from fairmarket_local.training.config import RunConfig, load_run_config
 from fairmarket_local.training.manifest import MANIFEST, build_manifest, config_of, read_manifest, scenario_sha256
 from fairmarket_local.training.plots import plot_training_curves
 from fairmarket_local.training.trainer import Trainer
+
+if TYPE_CHECKING:  # torch's TensorBoard writer is imported when a run starts
+    from torch.utils.tensorboard import SummaryWriter
 
 SUMMARY_KEYS = ("reward_econ", "reward_fairness", "ref_consumer_cost_vs_grid_only", "ref_p2p_share_of_demand",
                 "ref_ftg", "ref_fbs", "ref_fpp", "critic_ftg", "critic_fbs", "critic_fpp")
@@ -136,12 +139,7 @@ def _prepare(run_dir: Path, scenario, resume: bool, force: bool, overrides: dict
     if resume:
         return _resumed_config(run_dir, scenario, overrides)
     config = load_run_config(_scenario_dict(scenario), **overrides)
-    model = config.critic.model  # a typo in the model or template must not cost the old run
-    if is_fairness_model(model) and not Path(model).is_file():
-        raise FairmarketError(f"no fairness model at {model} (an amortized run writes RUN/policies/fairness_model.pt)")
-    if takes_template(model):
-        manifest = get_model(model)
-        load_template(config.critic.template or manifest.template or "grounded")
+    _check_critic(config)  # a typo in the model or template must not cost the old run
     if run_dir.is_dir() and any(run_dir.iterdir()):
         if not force:
             raise FairmarketError(f"{run_dir} already holds a run; use --resume to continue it, "
@@ -149,6 +147,16 @@ def _prepare(run_dir: Path, scenario, resume: bool, force: bool, overrides: dict
         shutil.rmtree(run_dir)
     _writable_folder(run_dir)
     return config
+
+
+def _check_critic(config: RunConfig) -> None:
+    """:raises FairmarketError: the critic's model (a fairness model file, or a model id) or its template is unknown."""
+    model = config.critic.model
+    if is_fairness_model(model) and not Path(model).is_file():
+        raise FairmarketError(f"no fairness model at {model} (an amortized run writes RUN/policies/fairness_model.pt)")
+    if takes_template(model):
+        manifest = get_model(model)
+        load_template(config.critic.template or manifest.template or "grounded")
 
 
 def _resumed_config(run_dir: Path, scenario, overrides: dict[str, Any]) -> RunConfig:
@@ -192,18 +200,29 @@ def _run_loop(trainer: Trainer, run_dir: Path, progress: bool, start: _FailedSta
             advance(trainer.episode)
             while not trainer.done:
                 row = trainer.run_episode()
-                for key, value in row.items():
-                    if key != "episode" and isinstance(value, (int, float)):
-                        writer.add_scalar(key.replace("_", "/", 1), value, row["episode"])
-                _write_slots(run_dir, trainer)
-                _write_metrics(run_dir, trainer.rows)
-                if trainer.episode % cfg.checkpoint_every == 0 or trainer.done:
-                    save_checkpoint(trainer, run_dir / "checkpoints")
-                    start.checkpointed = True
+                _save_episode(trainer, row, run_dir, writer, start)
                 advance(1, reward=row["reward_total"], ftg=row["critic_ftg"], hit=_hit_rate(row),
                         **_learning_critic(row))
     finally:
         writer.close()
+    return _write_outputs(trainer, run_dir)
+
+
+def _save_episode(trainer: Trainer, row: dict[str, Any], run_dir: Path, writer: SummaryWriter,
+                  start: _FailedStart) -> None:
+    """The episode just trained (``row``) on disk: TensorBoard scalars, slots, metrics; a checkpoint when due."""
+    for key, value in row.items():
+        if key != "episode" and isinstance(value, (int, float)):
+            writer.add_scalar(key.replace("_", "/", 1), value, row["episode"])
+    _write_slots(run_dir, trainer)
+    _write_metrics(run_dir, trainer.rows)
+    if trainer.episode % trainer.config.training.checkpoint_every == 0 or trainer.done:
+        save_checkpoint(trainer, run_dir / "checkpoints")
+        start.checkpointed = True
+
+
+def _write_outputs(trainer: Trainer, run_dir: Path) -> dict[str, Any]:
+    """The finished run's policies (with what the critic exports), ``results.json`` and its training curves."""
     policies = run_dir / "policies"
     policies.mkdir(exist_ok=True)
     for k, group in enumerate(trainer.groups):
