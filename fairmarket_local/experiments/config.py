@@ -12,6 +12,7 @@ An experiment YAML (shipped ones in ``experiments/configs/``, or any path)::
       - {name: truthful, baseline: truthful}
       - {name: ippo-rule, overrides: {critic.model: rule}}
     critic_compare: {models: [smollm2-135m, rule], templates: [grounded], slots: 50}   # optional
+    statistics: {reps: 2000, confidence: 0.95}   # optional: interval estimates and the plateau criterion
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fairmarket_local.baselines.policies import POLICIES
 from fairmarket_local.common.config import read_named_yaml, validate_section, yaml_names
+from fairmarket_local.experiments.stats import StatisticsConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 
@@ -68,6 +70,7 @@ class ExperimentConfig(BaseModel):
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     arms: list[Arm] = Field(min_length=1)
     critic_compare: CriticCompare | None = None
+    statistics: StatisticsConfig = StatisticsConfig()
 
     @model_validator(mode="after")
     def _unique(self) -> ExperimentConfig:
@@ -76,6 +79,9 @@ class ExperimentConfig(BaseModel):
             raise ValueError("arm names must be unique")
         if any(not values for values in self.grid.values()):
             raise ValueError("every grid key needs at least one value")
+        unknown = set(self.statistics.improvement_over or ()) - set(names)
+        if unknown:
+            raise ValueError(f"statistics.improvement_over names no arm: {', '.join(sorted(unknown))}")
         return self
 
     def grid_points(self) -> list[dict[str, Any]]:

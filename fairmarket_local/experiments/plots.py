@@ -171,3 +171,34 @@ def sensitivity_heatmaps(path: Path, rows: list[Row], arms: list[str], keys: lis
             ax.set_title(f"{arm}: {label}", fontsize=8)
         fig.colorbar(image, ax=axes[:, col], shrink=0.8).ax.tick_params(labelsize=7)
     save_figure(fig, path)
+
+
+FRONTIER = (("ftg", "FTG"), ("fbs", "FBS"), ("fpp", "FPP"),
+            ("gini_household_savings", "Gini of savings (lower is fairer)"))
+FRONTIER_COST = "consumer_cost_vs_grid_only"
+
+
+def frontier(path: Path, groups: list[Any], arms: list[str], colors: dict[str, str]) -> None:
+    """Consumer cost (x) against each fairness KPI (y): one point per arm and grid point, IQM with 95 % CIs
+    as error bars in both directions; an arm's grid points are joined in grid order and labelled."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(FRONTIER), figsize=(4.2 * len(FRONTIER), 3.6), squeeze=False,
+                             constrained_layout=True)
+    for ax, (kpi, label) in zip(axes[0], FRONTIER):
+        for arm in arms:
+            members = [g for g in groups if g.arm == arm]
+            xs = [g.kpis[FRONTIER_COST] for g in members]
+            ys = [g.kpis[kpi] for g in members]
+            ax.errorbar([x.point for x in xs], [y.point for y in ys],
+                        xerr=[[x.point - x.low for x in xs], [x.high - x.point for x in xs]],
+                        yerr=[[y.point - y.low for y in ys], [y.high - y.point for y in ys]],
+                        color=colors[arm], marker="o", ms=4, lw=1, capsize=2, label=arm)
+            if len(members) > 1:
+                for g, x, y in zip(members, xs, ys):
+                    ax.annotate(", ".join(map(str, g.point)), (x.point, y.point), fontsize=6,
+                                textcoords="offset points", xytext=(3, 3))
+        ax.set_xlabel("consumer cost vs grid-only (lower is cheaper)", fontsize=8)
+        ax.set_ylabel(label, fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=7)
+    save_figure(fig, path)

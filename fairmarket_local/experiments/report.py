@@ -3,7 +3,7 @@
     OUT/report/index.html    inline CSS, every figure embedded as a ``data:image/png`` URI, no scripts and
                              no external URL, so it can be mailed or opened offline
     OUT/report/*.png         the same figures as files
-    OUT/report/results.csv, summary.md (and critics.csv, critics.md)   copies of the tables
+    OUT/report/results.csv, summary.md, intervals.csv, improvement.csv (and critics.csv, critics.md)   copies
 
 A section whose data is absent (no training arm, no grid, no critic comparison) is replaced by a one-line note.
 """
@@ -21,15 +21,16 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import refuse_overwrite, write_text_atomic
 from fairmarket_local.common.text import decode_utf8
 from fairmarket_local.experiments import plots
 from fairmarket_local.experiments.config import ExperimentConfig
+from fairmarket_local.experiments.convergence import plateau_columns
 from fairmarket_local.experiments.jobs import expand
-from fairmarket_local.experiments.runner import SUMMARY_COLUMNS, load_experiment_folder
+from fairmarket_local.experiments.runner import load_experiment_folder
+from fairmarket_local.experiments.stats import KPIS, higher_is_better
+from fairmarket_local.experiments.summary import Summary, summarize
 from fairmarket_local.training.evaluate import COLUMNS
 
 CSS = """
@@ -59,6 +60,7 @@ class Results:
     total: int
     seconds: float
     peak_rss_mb: float
+    summary: Summary
 
     @property
     def arms(self) -> list[str]:
@@ -91,7 +93,9 @@ def load_results(out: Path) -> Results:
         point = ", ".join(f"{key}={value}" for key, value in grid.items())
         try:
             result = json.loads(path.read_text(encoding="utf-8"))
-            rows += [{**{k: row[k] for k in COLUMNS}, **grid, "arm": row["arm"], "seed": job.seed, "point": point,
+            run = plateau_columns(config.statistics, result["training"])
+            rows += [{**{k: row[k] for k in COLUMNS}, **grid, **run, "arm": row["arm"], "seed": job.seed,
+                      "point": point,
                       "household_savings": row.get("household_savings", []),
                       "price_histogram": row.get("price_histogram", [])} for row in result["rows"]]
             if result["training"]:
@@ -104,7 +108,7 @@ def load_results(out: Path) -> Results:
     if not rows:
         raise FairmarketError(f"{out} holds no finished jobs (no results/*.json); run"
                               f" `fairmarket experiment run CONFIG --out {out}` first")
-    return Results(config, rows, training, finished, len(jobs), seconds, peak)
+    return Results(config, rows, training, finished, len(jobs), seconds, peak, summarize(config, rows))
 
 
 def write_report(out: Path, force: bool = False) -> Path:
@@ -114,7 +118,7 @@ def write_report(out: Path, force: bool = False) -> Path:
     target = out / "report"
     index = target / "index.html"
     refuse_overwrite(index, force)
-    for name in ("results.csv", "summary.md"):
+    for name in ("results.csv", "summary.md", "intervals.csv", "improvement.csv"):
         if (out / name).is_file():
             _copy(out / name, target / name)
     sections = [section(results, out, target) for section in SECTIONS]
@@ -170,11 +174,6 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s" if minutes else f"{seconds:.1f} s"
 
 
-def _mean_std(values: list[float]) -> str:
-    array = np.asarray(values, dtype=np.float64)
-    return f"{array.mean():.3f} ± {array.std():.3f}" if len(array) > 1 else f"{array.mean():.3f}"
-
-
 # --- sections: each takes (results, experiment folder, report folder) and returns HTML ------------------------
 
 
@@ -200,20 +199,51 @@ def _overview(results: Results, out: Path, target: Path) -> str:
 
 
 def _results_table(results: Results, out: Path, target: Path) -> str:
-    keys = list(results.grid)
-    points = list(dict.fromkeys(r["point"] for r in results.rows))
-    body = []
-    for point in points:
-        for arm in results.arms:
-            members = [r for r in results.rows if r["point"] == point and r["arm"] == arm]
-            if members:
-                body.append([*(str(members[0][k]) for k in keys), arm, str(len(members)),
-                             *(_mean_std([m[c] for m in members]) for c in SUMMARY_COLUMNS)])
-    caption = (f"Held-out evaluation, {results.config.eval_episodes} episode(s) per seed; mean ± std over seeds."
-               " Cost ratios below 1 are cheaper than grid-only; FTG, FBS and FPP are in [0, 1], higher is fairer."
-               " Per-seed rows: results.csv.")
+    summary, stats = results.summary, results.config.statistics
+    body = [[*map(str, g.point), g.arm, str(g.seeds), *(g.kpis[k].text() for k in KPIS)] for g in summary.intervals]
+    caption = (f"Held-out evaluation, the same {results.config.eval_episodes} episode(s) for every arm and seed:"
+               f" IQM over seeds [{stats.confidence:.0%} stratified-bootstrap CI, {stats.reps} replications;"
+               " rliable]. Cost ratios below 1 are cheaper than grid-only; FTG, FBS and FPP are in [0, 1], higher"
+               " is fairer. Per-seed rows: results.csv; the intervals: intervals.csv.")
     return _section("Main results", f'<p class="caption">{escape(caption)}</p>',
-                    _table([*keys, "arm", "seeds", *SUMMARY_COLUMNS], body))
+                    _table([*summary.grid_keys, "arm", "seeds", *KPIS], body))
+
+
+def _improvement(results: Results, out: Path, target: Path) -> str:
+    summary = results.summary
+    title = "Probability of improvement"
+    if not summary.improvements:
+        return _section(title, _note("No reference arm (truthful, or a training arm with lambda_max 0) to compare"
+                                     " with; set statistics.improvement_over."))
+    better = ", ".join(f"{k} {'higher' if higher_is_better(k) else 'lower'}" for k in KPIS)
+    level = f"{results.config.statistics.confidence:.0%}"
+    caption = (f"P(a seed of the arm beats a seed of the reference arm) with its {level} bootstrap CI; 0.5 is no"
+               f" difference, an interval above 0.5 a reliable improvement. Better is: {better}.")
+    body = [[*map(str, f.point), f.arm, f.reference, *(f.kpis[k].text(2) for k in KPIS)] for f in summary.improvements]
+    return _section(title, f'<p class="caption">{escape(caption)}</p>',
+                    _table([*summary.grid_keys, "arm", "over", *KPIS], body))
+
+
+def _convergence(results: Results, out: Path, target: Path) -> str:
+    summary, stats = results.summary, results.config.statistics
+    title = "Convergence"
+    if not summary.convergence:
+        return _section(title, _note("No training runs finished (baseline arms only)."))
+    caption = (f"Plateau of the training curve {stats.plateau_metric}: the episode from which its moving mean stays"
+               f" within {stats.plateau_tolerance:.0%} of its largest distance from the final value; a run has"
+               " converged when it then stays on the plateau for one more window (docs/experiments.md).")
+    body = [[*map(str, c["point"]), c["arm"], str(c["runs"]), str(c["converged"]), str(c["median_plateau_episode"]),
+             str(c["episodes"])] for c in summary.convergence]
+    return _section(title, f'<p class="caption">{escape(caption)}</p>', _table(
+        [*summary.grid_keys, "arm", "runs", "converged", "median plateau episode", "episodes"], body))
+
+
+def _frontier(results: Results, out: Path, target: Path) -> str:
+    return _section("Fairness–cost frontier", _plot(
+        target, "frontier.png", "Held-out consumer cost against FTG, FBS, FPP and the Gini of household savings:"
+        " IQM over seeds with 95 % CIs in both directions, one point per arm and grid point (labelled with its"
+        " grid values). Up and left is fairer and cheaper, except for the Gini (down and left).",
+        lambda p: plots.frontier(p, results.summary.intervals, results.arms, results.colors)))
 
 
 def _training_section(title: str, name: str, metrics: list[tuple[str, str]], what: str
@@ -328,7 +358,7 @@ def _copy(source: Path, target: Path) -> None:
 
 
 SECTIONS: list[Callable[[Results, Path, Path], str]] = [
-    _overview, _results_table,
+    _overview, _results_table, _improvement, _frontier, _convergence,
     _training_section("Training curves", "training.png", TRAINING_REWARDS, "Economic and total (shaped) reward"),
     _training_section("Fairness over training", "fairness.png", TRAINING_FAIRNESS,
                       "Reference FTG, FBS and FPP of the training episode"),

@@ -7,7 +7,8 @@ The experiment folder::
     OUT/runs/<job>/          training runs (checkpoints: an interrupted job resumes)
     OUT/critic-cache/        one critic memo for every run (per-key locks: a slot is scored once)
     OUT/results.csv|jsonl    one row per arm × grid point × seed
-    OUT/summary.md           mean ± std over seeds per arm and grid point
+    OUT/summary.md           IQM [95 % CI] per arm and grid point, P(improvement), convergence (see .summary)
+    OUT/intervals.csv, improvement.csv   the same intervals as tables
     OUT/critic-compare/      the critic-comparison table, when the config asks for it
 
 A finished job is never run again, so rerunning the same command resumes an interrupted study.
@@ -24,8 +25,6 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-
 from fairmarket_local.common.config import validate_section
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_json, write_jsonl, write_text_atomic
@@ -35,7 +34,9 @@ from fairmarket_local.critic.quality.compare import compare_critics
 from fairmarket_local.critic.quality.report import table_csv, write_report
 from fairmarket_local.env.summary import summary_fairness
 from fairmarket_local.experiments.config import ExperimentConfig, load_experiment
+from fairmarket_local.experiments.convergence import plateau_columns
 from fairmarket_local.experiments.jobs import Job, expand, run_job
+from fairmarket_local.experiments.summary import write_tables
 from fairmarket_local.training.config import load_run_config
 from fairmarket_local.training.evaluate import COLUMNS
 from fairmarket_local.training.replay import recorded_slots
@@ -152,7 +153,10 @@ def _ray_job(job: Job, out: str) -> dict[str, Any]:
 
 
 def gather(out: Path) -> list[dict[str, Any]]:
-    """The results table from ``OUT/results/*.json``: one row per arm × grid point × seed, in job order."""
+    """The results table from ``OUT/results/*.json``: one row per arm × grid point × seed, in job order.
+
+    A training arm's row also says where its training curve reached its plateau (:mod:`.convergence`).
+    """
     config = load_experiment_folder(out)
     rows = []
     for job in expand(config):
@@ -161,8 +165,9 @@ def gather(out: Path) -> list[dict[str, Any]]:
             continue
         result = read_json(path)
         try:
+            run = plateau_columns(config.statistics, result["training"])
             rows += [{"arm": row["arm"], "seed": job.seed, **{k.rsplit(".", 1)[-1]: v for k, v in job.grid.items()},
-                      **{k: row[k] for k in COLUMNS}, "seconds": result["seconds"],
+                      **{k: row[k] for k in COLUMNS}, **run, "seconds": result["seconds"],
                       "peak_rss_mb": result["peak_rss_mb"]} for row in result["rows"]]
         except (KeyError, TypeError) as exc:
             raise FairmarketError(f"{path}: not a job result ({type(exc).__name__}: {exc}); delete it to"
@@ -170,7 +175,7 @@ def gather(out: Path) -> list[dict[str, Any]]:
     if rows:
         write_text_atomic(out / "results.csv", table_csv(rows))
         write_jsonl(out / "results.jsonl", rows)
-        write_text_atomic(out / "summary.md", summary_markdown(config, rows))
+        write_tables(out, config, rows)
     return rows
 
 
@@ -194,28 +199,6 @@ def read_json(path: Path) -> Any:
         raise FairmarketError(f"cannot read {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise FairmarketError(f"{path}: not JSON ({exc})") from None
-
-
-SUMMARY_COLUMNS = ("consumer_cost_vs_grid_only", "p2p_share_of_demand", "market_efficiency",
-                   "gini_household_savings", "utility_net_revenue", "ftg", "fbs", "fpp")
-
-
-def summary_markdown(config: ExperimentConfig, rows: list[dict[str, Any]]) -> str:
-    """Mean ± std over seeds, one line per (grid point, arm)."""
-    grid_keys = [k.rsplit(".", 1)[-1] for k in config.grid]
-    groups: dict[tuple, list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault((*(row[k] for k in grid_keys), row["arm"]), []).append(row)
-    head = [*grid_keys, "arm", "seeds", *SUMMARY_COLUMNS]
-    lines = [f"# {config.name}: held-out evaluation ({config.eval_episodes} episodes per seed; mean ± std over seeds)",
-             "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for key, members in groups.items():
-        cells = [str(v) for v in key] + [str(len(members))]
-        for column in SUMMARY_COLUMNS:
-            values = np.array([m[column] for m in members], dtype=np.float64)
-            cells.append(f"{values.mean():.3f} ± {values.std():.3f}" if len(values) > 1 else f"{values.mean():.3f}")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def _compare_critics(config: ExperimentConfig, out: Path, jobs: list[Job]) -> None:

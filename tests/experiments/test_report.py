@@ -18,8 +18,8 @@ from fairmarket_local.experiments.report import write_report
 from tests.user_errors import assert_one_error_line
 
 TINY = Path(__file__).parent / "tiny.yaml"
-FIGURES = ("training.png", "fairness.png", "p2p_training.png", "p2p_heldout.png", "prices.png", "savings.png",
-           "sensitivity.png")
+FIGURES = ("frontier.png", "training.png", "fairness.png", "p2p_training.png", "p2p_heldout.png", "prices.png",
+           "savings.png", "sensitivity.png")
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -49,8 +49,10 @@ def test_report_page_figures_and_tables_are_written(experiment: Path) -> None:
     for name in FIGURES:
         assert (target / name).read_bytes().startswith(b"\x89PNG"), name
     assert (target / "results.csv").read_text() == (experiment / "results.csv").read_text()
-    assert (target / "summary.md").is_file()
-    for heading in ("Overview", "Main results", "Training curves", "Fairness over training", "P2P share of demand",
+    for name in ("summary.md", "intervals.csv", "improvement.csv"):
+        assert (target / name).read_text() == (experiment / name).read_text()
+    for heading in ("Overview", "Main results", "Probability of improvement", "Fairness–cost frontier", "Convergence",
+                    "Training curves", "Fairness over training", "P2P share of demand",
                     "Price distributions", "Per-household savings", "Sensitivity", "Critic comparison"):
         assert f"<h2>{heading}</h2>" in page
     assert "12 of 12" in page and "Partial results" not in page

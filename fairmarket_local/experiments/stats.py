@@ -1,0 +1,169 @@
+"""Interval estimates of experiment results, with rliable (Agarwal et al., NeurIPS 2021).
+
+Every (grid point, arm) has one held-out row per seed. For each KPI this module gives
+
+* the **IQM** (interquartile mean: the mean of the middle 50 % of seeds, robust to one bad seed) with a
+  **stratified-bootstrap 95 % confidence interval** over seeds;
+* the **probability of improvement** P(X better than Y) of each arm over each reference arm (truthful
+  bidding, IPPO without fairness), the Mann–Whitney statistic over seed pairs, with its bootstrap CI.
+  "Better" follows the KPI's direction (:data:`HIGHER_IS_BETTER`): a lower consumer cost is better.
+
+Bootstraps are seeded, each group by itself, so a table does not depend on which other arms it holds.
+With one seed an interval is the point itself: say so rather than read it as certainty.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+KPIS = ("consumer_cost_vs_grid_only", "p2p_share_of_demand", "market_efficiency",
+        "gini_household_savings", "utility_net_revenue", "ftg", "fbs", "fpp")
+LOWER_IS_BETTER = frozenset({"consumer_cost_vs_grid_only", "buyer_cost_vs_grid_only", "gini_household_savings",
+                             "constraint_violations"})
+
+
+def higher_is_better(kpi: str) -> bool:
+    return kpi not in LOWER_IS_BETTER
+
+
+class StatisticsConfig(BaseModel):
+    """The ``statistics`` section of an experiment config."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    reps: int = Field(2000, ge=100, description="bootstrap replications per interval")
+    confidence: float = Field(0.95, gt=0.0, lt=1.0)
+    seed: int = Field(0, ge=0, description="seed of every bootstrap")
+    improvement_over: list[str] | None = Field(
+        None, description="reference arms of the probability of improvement; default: truthful and every"
+                          " training arm without fairness shaping (lambda_max 0)")
+    plateau_metric: str = Field("reward_econ", description="training-curve column the plateau is judged on")
+    plateau_window: int = Field(0, ge=0, description="episodes per moving mean; 0: a tenth of the run (>= 5)")
+    plateau_tolerance: float = Field(0.1, gt=0.0, lt=1.0, description="band around the final mean, as a"
+                                     " share of the curve's largest distance from it")
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate and its confidence interval."""
+
+    point: float
+    low: float
+    high: float
+
+    def text(self, digits: int = 3) -> str:
+        return f"{self.point:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
+
+
+def iqm(scores: np.ndarray) -> np.ndarray:
+    """The 25 %-trimmed mean of all scores (rliable's ``aggregate_iqm``, SciPy's ``trim_mean`` cut), in numpy:
+    the bootstrap calls it once per replicate."""
+    ordered = np.sort(scores, axis=None)
+    cut = int(0.25 * len(ordered))
+    return np.array([ordered[cut:len(ordered) - cut].mean()])
+
+
+
+def _bootstrap(data: np.ndarray | tuple[np.ndarray, np.ndarray], func: Callable[..., Any],
+               config: StatisticsConfig) -> Interval:
+    """rliable's stratified bootstrap of ``func`` over runs (one task)."""
+    from rliable import library
+
+    # rliable 1.2 draws its resampling indices from NumPy's global generator (its random_state argument
+    # reaches only arch): seed that for the call and give the caller's state back.
+    saved = np.random.get_state()
+    np.random.seed(config.seed)  # per group: a table does not depend on the other groups it holds
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # arch deprecates rliable's random_state keyword
+            points, intervals = library.get_interval_estimates(
+                {"x": data}, func, reps=config.reps, confidence_interval_size=config.confidence,
+                random_state=np.random.RandomState(config.seed))
+    finally:
+        np.random.set_state(saved)
+    low, high = np.ravel(intervals["x"])
+    return Interval(float(np.ravel(points["x"])[0]), float(low), float(high))
+
+
+def _column(values: Iterable[float], sign: float = 1.0) -> np.ndarray:
+    return sign * np.asarray(list(values), dtype=np.float64).reshape(-1, 1)
+
+
+def iqm_interval(values: Iterable[float], config: StatisticsConfig) -> Interval:
+    """IQM over seeds with its stratified-bootstrap CI."""
+    scores = _column(values)
+    if len(scores) < 2:
+        return Interval(*(float(scores.mean()),) * 3)
+    return _bootstrap(scores, iqm, config)
+
+
+def probability_of_improvement(x: np.ndarray, y: np.ndarray) -> float:
+    """P(X > Y) over all pairs of runs, ties one half: the statistic of rliable's
+    ``metrics.probability_of_improvement`` for one task, without a SciPy test per bootstrap replicate."""
+    difference = x[:, None, 0] - y[None, :, 0]
+    return float(np.mean((difference > 0) + 0.5 * (difference == 0)))
+
+
+def improvement_interval(x: Iterable[float], y: Iterable[float], kpi: str, config: StatisticsConfig) -> Interval:
+    """P(an X seed beats a Y seed on ``kpi``) with its stratified-bootstrap CI."""
+    sign = 1.0 if higher_is_better(kpi) else -1.0
+    xs, ys = _column(x, sign), _column(y, sign)
+    if min(len(xs), len(ys)) < 2:
+        point = probability_of_improvement(xs, ys)
+        return Interval(point, point, point)
+    return _bootstrap((xs, ys), probability_of_improvement, config)
+
+
+@dataclass(frozen=True)
+class ArmIntervals:
+    """One (grid point, arm): how many seeds and each KPI's IQM interval."""
+
+    point: tuple[Any, ...]
+    arm: str
+    seeds: int
+    kpis: dict[str, Interval]
+
+
+@dataclass(frozen=True)
+class Improvement:
+    """P(arm better than reference) per KPI at one grid point."""
+
+    point: tuple[Any, ...]
+    arm: str
+    reference: str
+    kpis: dict[str, Interval]
+
+
+def group_rows(rows: list[dict[str, Any]], grid_keys: list[str]) -> dict[tuple[Any, ...], dict[str, list]]:
+    """Rows by grid point, then by arm, in first-seen order."""
+    groups: dict[tuple[Any, ...], dict[str, list]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row[k] for k in grid_keys), {}).setdefault(row["arm"], []).append(row)
+    return groups
+
+
+def arm_intervals(rows: list[dict[str, Any]], grid_keys: list[str], config: StatisticsConfig,
+                  kpis: tuple[str, ...] = KPIS) -> list[ArmIntervals]:
+    """IQM intervals of every (grid point, arm)."""
+    return [ArmIntervals(point, arm, len(members),
+                         {kpi: iqm_interval((m[kpi] for m in members), config) for kpi in kpis})
+            for point, arms in group_rows(rows, grid_keys).items() for arm, members in arms.items()]
+
+
+def improvements(rows: list[dict[str, Any]], grid_keys: list[str], references: list[str],
+                 config: StatisticsConfig, kpis: tuple[str, ...] = KPIS) -> list[Improvement]:
+    """The probability of improvement of every other arm over each reference arm, per grid point."""
+    found = []
+    for point, arms in group_rows(rows, grid_keys).items():
+        for reference in (r for r in references if r in arms):
+            base = arms[reference]
+            found += [Improvement(point, arm, reference,
+                                  {kpi: improvement_interval((m[kpi] for m in members), (b[kpi] for b in base),
+                                                             kpi, config) for kpi in kpis})
+                      for arm, members in arms.items() if arm != reference]
+    return found
