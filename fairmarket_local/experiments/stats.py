@@ -120,23 +120,14 @@ def improvement_interval(x: Iterable[float], y: Iterable[float], kpi: str, confi
 
 
 @dataclass(frozen=True)
-class ArmIntervals:
-    """One (grid point, arm): how many seeds and each KPI's IQM interval."""
+class KpiIntervals:
+    """One grid point and arm — with the reference arm for a probability of improvement — an interval per KPI."""
 
     point: tuple[Any, ...]
     arm: str
-    seeds: int
     kpis: dict[str, Interval]
-
-
-@dataclass(frozen=True)
-class Improvement:
-    """P(arm better than reference) per KPI at one grid point."""
-
-    point: tuple[Any, ...]
-    arm: str
-    reference: str
-    kpis: dict[str, Interval]
+    seeds: int = 0
+    reference: str = ""
 
 
 def group_rows(rows: list[dict[str, Any]], grid_keys: list[str]) -> dict[tuple[Any, ...], dict[str, list]]:
@@ -148,22 +139,21 @@ def group_rows(rows: list[dict[str, Any]], grid_keys: list[str]) -> dict[tuple[A
 
 
 def arm_intervals(rows: list[dict[str, Any]], grid_keys: list[str], config: StatisticsConfig,
-                  kpis: tuple[str, ...] = KPIS) -> list[ArmIntervals]:
+                  kpis: tuple[str, ...] = KPIS) -> list[KpiIntervals]:
     """IQM intervals of every (grid point, arm)."""
-    return [ArmIntervals(point, arm, len(members),
-                         {kpi: iqm_interval((m[kpi] for m in members), config) for kpi in kpis})
+    return [KpiIntervals(point, arm, {kpi: iqm_interval((m[kpi] for m in members), config) for kpi in kpis},
+                         seeds=len(members))
             for point, arms in group_rows(rows, grid_keys).items() for arm, members in arms.items()]
 
 
 def improvements(rows: list[dict[str, Any]], grid_keys: list[str], references: list[str],
-                 config: StatisticsConfig, kpis: tuple[str, ...] = KPIS) -> list[Improvement]:
+                 config: StatisticsConfig, kpis: tuple[str, ...] = KPIS) -> list[KpiIntervals]:
     """The probability of improvement of every other arm over each reference arm, per grid point."""
     found = []
     for point, arms in group_rows(rows, grid_keys).items():
         for reference in (r for r in references if r in arms):
             base = arms[reference]
-            found += [Improvement(point, arm, reference,
-                                  {kpi: improvement_interval((m[kpi] for m in members), (b[kpi] for b in base),
-                                                             kpi, config) for kpi in kpis})
+            found += [KpiIntervals(point, arm, {kpi: improvement_interval(
+                (m[kpi] for m in members), (b[kpi] for b in base), kpi, config) for kpi in kpis}, reference=reference)
                       for arm, members in arms.items() if arm != reference]
     return found

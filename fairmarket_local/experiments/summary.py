@@ -18,8 +18,7 @@ from fairmarket_local.common.io import write_text_atomic
 from fairmarket_local.experiments.config import ExperimentConfig
 from fairmarket_local.experiments.stats import (
     KPIS,
-    ArmIntervals,
-    Improvement,
+    KpiIntervals,
     arm_intervals,
     group_rows,
     higher_is_better,
@@ -32,8 +31,8 @@ class Summary:
     """Everything the tables show, computed once (the report reads the same record)."""
 
     grid_keys: list[str]
-    intervals: list[ArmIntervals]
-    improvements: list[Improvement]
+    intervals: list[KpiIntervals]
+    improvements: list[KpiIntervals]
     references: list[str]
     convergence: list[dict[str, Any]]
 

@@ -76,8 +76,8 @@ def test_a_curve_still_climbing_has_not_converged() -> None:
 
 def _study(**statistics) -> ExperimentConfig:
     return ExperimentConfig(name="s", scenario="pilot", statistics=StatisticsConfig(reps=500, **statistics), arms=[
-        {"name": "truthful", "baseline": "truthful"}, {"name": "plain", "overrides": {"training.shaping.lambda_max": 0}},
-        {"name": "fair", "overrides": {}}])
+        {"name": "truthful", "baseline": "truthful"},
+        {"name": "plain", "overrides": {"training.shaping.lambda_max": 0}}, {"name": "fair", "overrides": {}}])
 
 
 def _rows() -> list[dict]:
