@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import re
 import subprocess
+import tomllib
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,8 +37,8 @@ OUTSIDE = tuple("".join(parts) for parts in (
 ))
 BINARY_SUFFIXES = {".gz", ".zip", ".png", ".jpg", ".jpeg", ".gif", ".pdf", ".parquet", ".pq", ".gguf",
                    ".safetensors", ".bin", ".pyc"}
-BACKEND_MODULES = ("backends/llama_cpp_backend", "backends/transformers_backend", "backends/vllm_backend",
-                   "backends/openai_backend", "doctor", "registry/convert", "registry/manifests")
+# Where a pinned version or an extra may be named: an install hint must agree with one of them.
+PIN_SOURCES = ("pyproject.toml", "requirements-vllm.txt", "requirements.lock", "Makefile")
 
 
 @lru_cache(maxsize=1)
@@ -112,11 +113,10 @@ def test_spec_citations_name_existing_sections() -> None:
 
 
 def _install_hints() -> list[tuple[str, str]]:
-    """(where, text) of every install hint: INSTALL constants and install strings of the critic
-    back-ends, and the ``install:`` field of every shipped model manifest."""
+    """(where, text) of every install hint: the strings of the package that say ``pip install`` or ``make``
+    (the back-end table's among them), and the ``install:`` field of every shipped model manifest."""
     hints = []
-    for name in BACKEND_MODULES:
-        path = ROOT / "fairmarket_local" / "critic" / f"{name}.py"
+    for path in sorted((ROOT / "fairmarket_local").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.search(
                     r"pip install|`make ", node.value):
@@ -141,6 +141,22 @@ def test_install_hints_name_real_files_and_targets() -> None:
             if not (ROOT / name).is_file():
                 missing.append(f"{where}: {name}")
     assert not missing, "install hints name what the repository does not have:\n" + "\n".join(missing)
+
+
+def test_install_hints_agree_with_the_pins_and_extras() -> None:
+    """A version an install hint pins is the one the repository pins; an extra it names is in pyproject.toml."""
+    pinned = "\n".join((ROOT / name).read_text(encoding="utf-8") for name in PIN_SOURCES)
+    extras = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+                 ["optional-dependencies"])
+    wrong = []
+    for where, text in _install_hints():
+        for pin in re.findall(r"[A-Za-z0-9][\w.-]*==[\w.]*\w", text):
+            if pin not in pinned:
+                wrong.append(f"{where}: {pin} is pinned nowhere in {', '.join(PIN_SOURCES)}")
+        for listed in re.findall(r"\.\[([\w,-]+)\]", text):
+            wrong += [f"{where}: no extra {extra!r} in pyproject.toml" for extra in listed.split(",")
+                      if extra not in extras]
+    assert not wrong, "\n".join(wrong)
 
 
 def test_requirements_files_named_in_the_package_exist() -> None:

@@ -11,20 +11,11 @@ from pathlib import Path
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.offline import OFFLINE_ENV
 from fairmarket_local.critic.backends.openai_backend import served_models, server_url
-from fairmarket_local.critic.backends.transformers_backend import INSTALL as TRANSFORMERS_INSTALL
-from fairmarket_local.critic.backends.vllm_backend import INSTALL as VLLM_INSTALL
+from fairmarket_local.critic.backends.table import BACKENDS
 from fairmarket_local.critic.memo.cache import open_store
 from fairmarket_local.critic.prompting.templates import available_templates
 from fairmarket_local.critic.registry.manifests import ModelManifest, scan_models, verified_weights, weights_path
 from fairmarket_local.critic.registry.paths import default_cache_dir
-
-#: per back-end: the modules it imports and how to get them (llama_cpp is required, the others optional)
-BACKENDS: dict[str, tuple[tuple[str, ...], str]] = {
-    "llama_cpp": (("llama_cpp",), "pip install llama-cpp-python==0.3.36"),
-    "transformers": (("torch", "transformers", "accelerate", "gguf", "xgrammar"), TRANSFORMERS_INSTALL),
-    "vllm": (("vllm", "xgrammar"), VLLM_INSTALL),
-    "openai": ((), ""),  # the standard library's HTTP client, and a server on this machine
-}
 
 
 @dataclass(frozen=True)
@@ -44,7 +35,7 @@ def run_checks(cache_dir: Path | None = None) -> list[Check]:
 
 def backend_missing(backend: str) -> list[str]:
     """Modules ``backend`` needs that are not installed here (found without importing them)."""
-    return [m for m in BACKENDS[backend][0] if importlib.util.find_spec(m) is None]
+    return [m for m in BACKENDS[backend].modules if importlib.util.find_spec(m) is None]
 
 
 def ready_models() -> list[str]:
@@ -61,15 +52,14 @@ def _offline() -> Check:
 
 def _backend(backend: str) -> Check:
     name = f"back-end {backend}"
-    modules, install = BACKENDS[backend]
+    spec = BACKENDS[backend]
     if missing := backend_missing(backend):
-        return Check(name, "fail" if backend == "llama_cpp" else "warn",
-                     f"not installed: {', '.join(missing)} ({install})")
-    if not modules:
+        return Check(name, "fail" if spec.required else "warn", f"not installed: {', '.join(missing)} ({spec.install})")
+    if not spec.modules:
         return Check(name, "ok", "built in (needs an OpenAI-compatible server on this machine)")
     dists = importlib.metadata.packages_distributions()
     return Check(name, "ok",
-                 ", ".join(f"{d} {importlib.metadata.version(d)}" for m in modules for d in dists.get(m, [m])))
+                 ", ".join(f"{d} {importlib.metadata.version(d)}" for m in spec.modules for d in dists.get(m, [m])))
 
 
 def _models() -> list[Check]:

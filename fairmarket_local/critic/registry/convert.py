@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from fairmarket_local.common.errors import FairmarketError
+from fairmarket_local.critic.backends.table import TRANSFORMERS_EXTRA
 from fairmarket_local.critic.registry.manifests import (
     ModelManifest,
     get_model,
@@ -61,8 +62,7 @@ def write_hf_folder(gguf: Path, out: Path) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
     except ImportError as exc:
-        raise FairmarketError(f"converting needs {exc.name}: pip install transformers==5.19.0 accelerate==1.15.0"
-                              " gguf==0.19.0") from None
+        raise FairmarketError(f"converting needs {exc.name}: {TRANSFORMERS_EXTRA}") from None
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:

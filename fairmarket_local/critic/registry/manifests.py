@@ -19,6 +19,7 @@ from fairmarket_local.common.canonical import content_hash
 from fairmarket_local.common.config import load_yaml, validate_section
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_text_atomic
+from fairmarket_local.critic.backends.table import BackendName
 from fairmarket_local.critic.registry.paths import SHIPPED, fairmarket_home
 from fairmarket_local.critic.registry.weights import (
     assemble_from_package,
@@ -28,7 +29,6 @@ from fairmarket_local.critic.registry.weights import (
     package_dir,
 )
 
-Backend = Literal["llama_cpp", "transformers", "vllm", "openai"]
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
@@ -106,7 +106,7 @@ class ModelManifest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     id: str
-    backend: Backend = "llama_cpp"
+    backend: BackendName = "llama_cpp"  # a name of the back-end table (backends/table.py)
     description: str = ""
     weights: WeightsSource | None = None
     server: ServerSource | None = None
