@@ -18,6 +18,7 @@ import argparse
 import json
 import math
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -158,8 +159,9 @@ def main() -> None:
 
 
 def serve_openai(log: Path, n_ctx: int) -> Any:
-    """Start llama-cpp-python's server for :data:`SERVED` and wait until it answers."""
-    from fairmarket_local.critic.backends.openai_backend import launch_llama_cpp_server, wait_until_serving
+    """Start llama-cpp-python's server for :data:`SERVED` and wait until it answers (with the tests' launcher)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.critic.llama_server import launch_llama_cpp_server, wait_until_serving
 
     server = get_model(SERVED).server
     assert server is not None

@@ -22,12 +22,7 @@ from typer.testing import CliRunner
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic import make_critic
-from fairmarket_local.critic.backends.openai_backend import (
-    OpenAIEngine,
-    launch_llama_cpp_server,
-    server_url,
-    wait_until_serving,
-)
+from fairmarket_local.critic.backends.openai_backend import OpenAIEngine, server_url
 from fairmarket_local.critic.doctor import ready_models, run_checks
 from fairmarket_local.critic.registry.manifests import (
     ModelManifest,
@@ -39,6 +34,7 @@ from fairmarket_local.critic.registry.manifests import (
 from fairmarket_local.critic.registry.weights import package_dir
 from fairmarket_local.env.summary import summary_fairness
 from tests.critic.critic_helpers import assert_copies_indicators
+from tests.critic.llama_server import launch_llama_cpp_server, wait_until_serving
 from tests.user_errors import assert_one_error_line
 
 GOOD = '{"ftg": 0.5, "fbs": 0.25, "fpp": 1}'
