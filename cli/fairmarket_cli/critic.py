@@ -18,14 +18,15 @@ from fairmarket_local.common.io import refuse_overwrite, write_jsonl
 from fairmarket_local.common.machine import COMPUTE_DTYPES
 from fairmarket_local.common.progress import progress_bar
 from fairmarket_local.critic.amortized.config import AmortizeConfig
-from fairmarket_local.critic.base import SOURCES
+from fairmarket_local.critic.base import SCORE_CHUNK, SOURCES
+from fairmarket_local.critic.distill.config import StudentConfig
 from fairmarket_local.critic.memo.cache import CACHE_MODES
 
 critic_app = typer.Typer(help="Score slot summaries with a fairness critic, or compare critics.",
                          no_args_is_help=True)
 console = Console(stderr=True)
-_CHUNK = 64
 _AMORTIZE = AmortizeConfig()  # the defaults of the amortized critic's options
+_STUDENT = StudentConfig()  # the defaults of distill's training options
 ComputeDtype = Enum("ComputeDtype", {name: name for name in COMPUTE_DTYPES}, type=str)  # type: ignore[misc]
 
 CacheDirOption = typer.Option(None, "--cache-dir", help="Critic cache folder (default: $FAIRMARKET_HOME/critic-cache).")
@@ -57,17 +58,18 @@ def score(
     cache_dir: Optional[Path] = CacheDirOption,
     cache_mode: str = CacheModeOption,
     threads: int = ThreadsOption,
-    amortize: bool = typer.Option(False, help=f"The model labels a budget of slots (every {_CHUNK} slots count as"
+    amortize: bool = typer.Option(False, help=f"The model labels a budget of slots (every {SCORE_CHUNK} slots count as"
                                   " an episode) and a learned fairness model scores the others."),
     label_budget: int = typer.Option(_AMORTIZE.label_budget, min=1, help="With --amortize: slots the model labels."),
     labels_per_episode: float = typer.Option(_AMORTIZE.labels_per_episode, min=0.01, help="With --amortize: labels per"
-                                           f" {_CHUNK} slots after the warm-up."),
+                                           f" {SCORE_CHUNK} slots after the warm-up."),
     export: Optional[Path] = typer.Option(None, help="With --amortize: save the fairness model in this folder"
                                           " (fairness_model.pt, scored later with --model FOLDER/fairness_model.pt)."),
     force: bool = typer.Option(False, help="Replace an existing output file."),
     quiet: bool = typer.Option(False, help="No progress bar."),
 ) -> None:
     """Score every slot of INPUT and write {slot, ftg, fbs, fpp, source} lines to OUT."""
+    from fairmarket_local.critic.base import score_in_chunks
     from fairmarket_local.critic.factory import make_critic, takes_template
     from fairmarket_local.critic.slots_io import read_summaries
 
@@ -77,14 +79,10 @@ def score(
         opts = {"template": template, "n_threads": threads} if takes_template(model) else {}
         learned = AmortizeConfig(enabled=amortize, label_budget=label_budget, labels_per_episode=labels_per_episode,
                                  warmup_labels=min(_AMORTIZE.warmup_labels, label_budget))
-        rows = []
         with make_critic(model, cache_dir=cache_dir, cache_mode=cache_mode, amortize=learned, **opts) as critic, \
                 progress_bar(len(summaries), f"critic {model}", unit="slots", enabled=not quiet) as advance:
-            for start in range(0, len(summaries), _CHUNK):
-                chunk = summaries[start:start + _CHUNK]
-                for offset, result in enumerate(critic.score(chunk)):
-                    rows.append({"slot": start + offset, **result.as_dict()})
-                advance(len(chunk), hit_rate=critic.stats.hit_rate)
+            scored = score_in_chunks(critic, summaries, advance)
+            rows = [{"slot": k, **result.as_dict()} for k, result in enumerate(scored)]
             stats = critic.stats
             if export is not None:
                 export.mkdir(parents=True, exist_ok=True)
@@ -139,23 +137,25 @@ def distill_command(
     slots: Optional[Path] = typer.Option(None, help="Recorded slot summaries to learn from (JSONL)."),
     generate: int = typer.Option(0, min=0, help="Add N slots from the seeded situation generator."),
     base: str = typer.Option("smollm2-135m", help="Registered GGUF model to fine-tune."),
-    budget_minutes: float = typer.Option(30.0, min=0.0, help="Training time budget (excludes labelling,"
-                                         " export and evaluation)."),
-    max_steps: Optional[int] = typer.Option(None, min=0, help="Stop after N optimiser steps; with"
+    budget_minutes: float = typer.Option(_STUDENT.budget_minutes, min=0.0, help="Training time budget (excludes"
+                                         " labelling, export and evaluation)."),
+    max_steps: Optional[int] = typer.Option(_STUDENT.max_steps, min=0, help="Stop after N optimiser steps; with"
                                             " --schedule-steps it reproduces a timed run exactly (see distill.json)."),
-    schedule_steps: Optional[int] = typer.Option(None, min=1, help="Length of the learning-rate decay in steps"
-                                                 " (default: --max-steps, else planned from the budget)."),
-    seed: int = typer.Option(0, min=0, help="Seed of the generator, the split and the training order."),
+    schedule_steps: Optional[int] = typer.Option(_STUDENT.schedule_steps, min=1, help="Length of the learning-rate"
+                                                 " decay in steps (default: --max-steps, else planned from the"
+                                                 " budget)."),
+    seed: int = typer.Option(_STUDENT.seed, min=0, help="Seed of the generator, the split and the training order."),
     heldout: int = typer.Option(200, min=1, help="Slots held out for the evaluation."),
-    batch_size: int = typer.Option(8, min=1, help="Examples per optimiser step."),
-    layers: Optional[int] = typer.Option(None, min=1, help="Keep only the base's first N transformer layers"
+    batch_size: int = typer.Option(_STUDENT.batch_size, min=1, help="Examples per optimiser step."),
+    layers: Optional[int] = typer.Option(_STUDENT.layers, min=1, help="Keep only the base's first N transformer layers"
                                          " (a smaller, faster student; default: all)."),
-    lr: float = typer.Option(3e-4, min=0.0, help="Peak learning rate (20-step warm-up, then cosine decay to a"
-                             " tenth)."),
+    lr: float = typer.Option(_STUDENT.lr, min=0.0, help=f"Peak learning rate ({_STUDENT.warmup_steps}-step warm-up,"
+                             f" then cosine decay to {_STUDENT.final_lr_fraction:g} of it)."),
     student_template: str = typer.Option("student", help="The student's prompt template (default: the newest"
                                          " student.vN)."),
-    dtype: ComputeDtype = typer.Option(ComputeDtype.auto, help="Compute dtype: auto (bfloat16 where the CPU has it"
-                                       " natively, else float32), bfloat16 or float32 (recorded in distill.json)."),
+    dtype: ComputeDtype = typer.Option(ComputeDtype(_STUDENT.dtype), help="Compute dtype: auto (bfloat16 where the"
+                                       " CPU has it natively, else float32), bfloat16 or float32 (recorded in"
+                                       " distill.json)."),
     snapshots: str = typer.Option("", help="Comma-separated training minutes at which to export and score a"
                                   " snapshot (learning curve), e.g. 5,15,30."),
     folder: Optional[Path] = typer.Option(None, "--dir", help="Where the weights and tables go (default:"
@@ -170,7 +170,6 @@ def distill_command(
     import json
 
     from fairmarket_local.critic.distill.pipeline import distill
-    from fairmarket_local.critic.distill.student import StudentConfig
 
     with user_errors():
         try:

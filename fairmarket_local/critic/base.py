@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,9 @@ from typing import Any
 from fairmarket_local.metrics.fairness import FairnessScores
 
 SOURCES = ("model", "cache", "fallback", "rule", "teacher", "amortized")
+#: slots per ``score`` call when a long list is scored (a model critic batches its misses within a call; an
+#: amortized critic counts each call as an episode)
+SCORE_CHUNK = 64
 
 
 @dataclass
@@ -78,3 +82,16 @@ class Critic(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def score_in_chunks(critic: Critic, summaries: list[dict[str, Any]],
+                    advance: Callable[..., None] = lambda n=1, **_: None, chunk: int = SCORE_CHUNK,
+                    ) -> list[FairnessScores]:
+    """Scores of every summary, ``chunk`` per ``critic.score`` call; ``advance(n, hit_rate=...)`` after each
+    call (a progress bar's, see :func:`~fairmarket_local.common.progress.progress_bar`)."""
+    out: list[FairnessScores] = []
+    for start in range(0, len(summaries), chunk):
+        part = summaries[start:start + chunk]
+        out.extend(critic.score(part))
+        advance(len(part), hit_rate=critic.stats.hit_rate)
+    return out

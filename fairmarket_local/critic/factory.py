@@ -9,12 +9,15 @@ from fairmarket_local.critic.amortized.config import AmortizeConfig
 from fairmarket_local.critic.backends.engine import Engine
 from fairmarket_local.critic.backends.table import BACKENDS
 from fairmarket_local.critic.base import Critic
-from fairmarket_local.critic.memo.cache import CACHE_MODES, CacheMode, ScoreCache
+from fairmarket_local.critic.memo.cache import CacheMode, ScoreCache, check_cache_mode
 from fairmarket_local.critic.model_critic import ModelCritic
 from fairmarket_local.critic.prompting.templates import PromptTemplate, load_template
 from fairmarket_local.critic.registry.manifests import ModelManifest, get_model
 from fairmarket_local.critic.registry.paths import default_cache_dir
 from fairmarket_local.critic.rule import RuleCritic
+
+#: the prompt template of a model critic whose manifest names none
+DEFAULT_TEMPLATE = "grounded"
 
 
 def make_critic(
@@ -35,16 +38,15 @@ def make_critic(
     """A critic for a registered model id (or manifest), or ``"rule"`` for the reference formulas.
 
     ``template`` defaults to the model's own (``template:`` in its manifest, set for distilled critics),
-    else ``grounded``.
+    else ``grounded`` (:func:`critic_template`).
 
     The model is loaded (and its weights verified) on the first cache miss, so ``replay`` never loads it.
-    ``cache_dir`` defaults to ``$FAIRMARKET_HOME/critic-cache``; ``cache_mode`` is use|replay|refresh|off.
+    ``cache_dir`` defaults to ``$FAIRMARKET_HOME/critic-cache``; ``cache_mode`` is one of ``CACHE_MODES``.
 
     With ``amortize`` enabled, that critic becomes the teacher of an
     :class:`~fairmarket_local.critic.amortized.critic.AmortizedCritic` (a learned fairness model).
     """
-    if cache_mode not in CACHE_MODES:  # checked for every critic, though the rule critic uses no cache
-        raise FairmarketError(f"unknown cache mode {cache_mode!r} (choose from {', '.join(CACHE_MODES)})")
+    check_cache_mode(cache_mode)  # for every critic, though the rule critic uses no cache
     critic = _direct_critic(model, template, cache_dir, cache_mode, seed=seed, retries=retries,
                             max_tokens=max_tokens, n_threads=n_threads, n_ctx=n_ctx, fbs_variant=fbs_variant,
                             skip_one_sided=skip_one_sided, workers=workers)
@@ -53,6 +55,15 @@ def make_critic(
     from fairmarket_local.critic.amortized.critic import AmortizedCritic
 
     return AmortizedCritic(critic, amortize, seed=seed)
+
+
+def critic_template(manifest: ModelManifest, template: str | Path | None = None) -> PromptTemplate:
+    """The prompt a model critic uses: ``template`` if given, else the model's own (``template:`` in its manifest,
+    set for distilled critics), else :data:`DEFAULT_TEMPLATE`.
+
+    :raises FairmarketError: no such template.
+    """
+    return load_template(template or manifest.template or DEFAULT_TEMPLATE)
 
 
 def takes_template(model: str) -> bool:
@@ -79,7 +90,7 @@ def _direct_critic(model: str | ModelManifest, template: str | Path | None, cach
     if fbs_variant != "jain":
         raise FairmarketError("fbs_variant only applies to the rule critic (fallbacks use the Jain index)")
     manifest = model if isinstance(model, ModelManifest) else get_model(model)
-    prompt = load_template(template or manifest.template or "grounded")
+    prompt = critic_template(manifest, template)
     engine = _make_engine(manifest, prompt, max_tokens=max_tokens, n_threads=n_threads, n_ctx=n_ctx, workers=workers)
     cache = ScoreCache(Path(cache_dir) if cache_dir is not None else default_cache_dir(), cache_mode)
     return ModelCritic(engine, prompt, cache, model_id=manifest.id, seed=seed, retries=retries,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fairmarket_local.common.config import validate_section
 from fairmarket_local.critic.amortized.config import AmortizeConfig
+from fairmarket_local.critic.memo.cache import CacheMode
 from fairmarket_local.env.config import EnvConfig, deep_update, read_scenario
 from fairmarket_local.shaping import ShapingConfig
 
@@ -52,7 +53,7 @@ class CriticConfig(BaseModel):
 
     model: str = "rule"
     template: str | None = None  # None: the model's own template (distilled critics), else grounded
-    cache_mode: Literal["use", "replay", "refresh", "off"] = "use"
+    cache_mode: CacheMode = "use"
     n_threads: int = Field(1, ge=1, description="threads per model process")
     workers: int = Field(1, ge=1, description="model processes scoring a batch in parallel (llama_cpp)")
     amortize: AmortizeConfig = AmortizeConfig()  # enabled: this critic teaches a learned fairness model

@@ -23,8 +23,7 @@ from fairmarket_local.common.canonical import canonical_json
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_json, write_text_atomic
 from fairmarket_local.common.progress import progress_bar
-from fairmarket_local.critic.factory import is_fairness_model, make_critic, takes_template
-from fairmarket_local.critic.prompting.templates import load_template
+from fairmarket_local.critic.factory import critic_template, is_fairness_model, make_critic, takes_template
 from fairmarket_local.critic.registry.manifests import get_model
 from fairmarket_local.metrics.fairness import SCORE_NAMES
 from fairmarket_local.training.checkpoint import load_checkpoint, save_checkpoint
@@ -155,8 +154,7 @@ def _check_critic(config: RunConfig) -> None:
     if is_fairness_model(model) and not Path(model).is_file():
         raise FairmarketError(f"no fairness model at {model} (an amortized run writes RUN/policies/fairness_model.pt)")
     if takes_template(model):
-        manifest = get_model(model)
-        load_template(config.critic.template or manifest.template or "grounded")
+        critic_template(get_model(model), config.critic.template)
 
 
 def _resumed_config(run_dir: Path, scenario, overrides: dict[str, Any]) -> RunConfig:

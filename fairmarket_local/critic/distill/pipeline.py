@@ -31,6 +31,7 @@ from fairmarket_local.common.io import write_json, write_jsonl, write_text_atomi
 from fairmarket_local.common.machine import machine_info
 from fairmarket_local.common.plotting import pyplot, save_figure
 from fairmarket_local.common.progress import progress_bar
+from fairmarket_local.critic.base import score_in_chunks
 from fairmarket_local.critic.distill.generator import generate_slots
 from fairmarket_local.critic.distill.gguf_export import converter_path, export_gguf
 from fairmarket_local.critic.distill.student import StudentConfig, encode, save_hf, train_student
@@ -190,13 +191,10 @@ def teacher_labels(summaries: list[dict[str, Any]], teacher: str, template: str 
     kept, labels = [], []
     with make_critic(teacher, template=template, cache_dir=cache_dir, cache_mode=cache_mode) as critic, \
             progress_bar(len(summaries), f"labels from {teacher}", unit="slots", enabled=progress) as advance:
-        for start in range(0, len(summaries), 64):
-            chunk = summaries[start:start + 64]
-            for summary, scores in zip(chunk, critic.score(chunk)):
-                if scores.source != "fallback":
-                    kept.append(summary)
-                    labels.append(scores)
-            advance(len(chunk))
+        for summary, scores in zip(summaries, score_in_chunks(critic, summaries, advance)):
+            if scores.source != "fallback":
+                kept.append(summary)
+                labels.append(scores)
     return kept, labels, len(summaries) - len(kept)
 
 

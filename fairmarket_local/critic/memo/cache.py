@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import diskcache
 
@@ -39,7 +39,7 @@ from fairmarket_local.metrics.fairness import SCORE_NAMES
 
 CACHE_SCHEMA = 1
 CacheMode = Literal["use", "replay", "refresh", "off"]
-CACHE_MODES: tuple[str, ...] = ("use", "replay", "refresh", "off")
+CACHE_MODES: tuple[str, ...] = get_args(CacheMode)
 _POLL_SECONDS = 0.02
 DB_FILE = diskcache.core.DBNAME
 
@@ -48,6 +48,12 @@ log = logging.getLogger(__name__)
 
 class ReplayMiss(FairmarketError):
     """``replay`` mode found no (valid) entry for a request."""
+
+
+def check_cache_mode(mode: str) -> None:
+    """:raises FairmarketError: ``mode`` is not one of :data:`CACHE_MODES`."""
+    if mode not in CACHE_MODES:
+        raise FairmarketError(f"unknown cache mode {mode!r} (choose from {', '.join(CACHE_MODES)})")
 
 
 def cache_key(request: dict[str, Any]) -> str:
@@ -214,8 +220,7 @@ class ScoreCache:
     """Read/write access to the memo under one of the modes ``use | replay | refresh | off``."""
 
     def __init__(self, directory: Path | str | None, mode: CacheMode = "use", lock_expire: float = 300.0) -> None:
-        if mode not in CACHE_MODES:
-            raise FairmarketError(f"unknown cache mode {mode!r} (choose from {', '.join(CACHE_MODES)})")
+        check_cache_mode(mode)
         if mode != "off" and directory is None:
             raise FairmarketError(f"cache mode {mode!r} needs a cache directory")
         self.mode: CacheMode = mode

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from fairmarket_local.critic.base import Critic
+from fairmarket_local.critic.base import score_in_chunks
 from fairmarket_local.critic.factory import make_critic, takes_template
 from fairmarket_local.critic.memo.cache import CacheMode
 from fairmarket_local.critic.quality.compare import critic_pairs
@@ -28,7 +28,6 @@ DEFAULT_TOLERANCE = 0.05
 #: A score "moved" the declared way when it did by at least one step of a two-decimal answer.
 RESPONSIVE_STEP = 0.01
 _SLACK = 1e-9  # float noise a "must not fall" forgives
-_CHUNK = 64
 Advance = Callable[..., None]
 
 
@@ -148,17 +147,6 @@ def check_pair(relation: Relation, base: FairnessScores, variant: FairnessScores
     return PairCheck(worst == 0.0, worst, responsive)
 
 
-def score_all(critic: Critic, summaries: list[dict[str, Any]], advance: Advance = lambda n=1, **_: None,
-              chunk: int = _CHUNK) -> list[FairnessScores]:
-    """Scores of every summary, ``chunk`` per ``critic.score`` call (the critic batches its misses)."""
-    out: list[FairnessScores] = []
-    for start in range(0, len(summaries), chunk):
-        part = summaries[start:start + chunk]
-        out.extend(critic.score(part))
-        advance(len(part), hit_rate=critic.stats.hit_rate)
-    return out
-
-
 def relation_rows(model: str, template: str, plan: AuditPlan, base: list[FairnessScores],
                   scored: list[FairnessScores], tolerance: float, examples: int) -> AuditRun:
     """The rows and examples of one critic from its scores of the slots (``base``) and variants."""
@@ -206,7 +194,7 @@ def audit_critic(model: str, template: str, plan: AuditPlan, *, tolerance: float
     opts: dict[str, Any] = ({"template": template, "n_threads": n_threads, "workers": workers}
                             if takes_template(model) else {})
     with make_critic(model, cache_dir=cache_dir, cache_mode=cache_mode, **opts) as critic:
-        scored = score_all(critic, plan.batch, advance)
+        scored = score_in_chunks(critic, plan.batch, advance)
         stats = critic.stats.as_dict()
     n = len(plan.slots)
     run = relation_rows(model, template, plan, scored[:n], scored[n:], tolerance, examples)

@@ -2,7 +2,8 @@ import itertools
 
 import pytest
 
-from fairmarket_local.critic.distill.student import StudentConfig, lr_factor, plan_steps, train_student
+from fairmarket_local.critic.distill.config import StudentConfig
+from fairmarket_local.critic.distill.student import lr_factor, plan_steps, train_student
 
 CONFIG = StudentConfig(warmup_steps=10, final_lr_fraction=0.1)
 
