@@ -193,8 +193,10 @@ def frontier(path: Path, groups: list[Any], arms: list[str], colors: dict[str, s
                         xerr=[[x.point - x.low for x in xs], [x.high - x.point for x in xs]],
                         yerr=[[y.point - y.low for y in ys], [y.high - y.point for y in ys]],
                         color=colors[arm], marker="o", ms=4, lw=1, capsize=2, label=arm)
-            if len(members) > 1:
-                for g, x, y in zip(members, xs, ys):
+            labelled: set[tuple[float, float]] = set()  # a baseline the grid does not move: one label
+            for g, x, y in zip(members, xs, ys):
+                if len(members) > 1 and (x.point, y.point) not in labelled:
+                    labelled.add((x.point, y.point))
                     ax.annotate(", ".join(map(str, g.point)), (x.point, y.point), fontsize=6,
                                 textcoords="offset points", xytext=(3, 3))
         ax.set_xlabel("consumer cost vs grid-only (lower is cheaper)", fontsize=8)

@@ -10,18 +10,23 @@ import pytest
 from fairmarket_local.experiments import run_experiment
 from fairmarket_local.experiments.config import ExperimentConfig, experiment_names, load_experiment
 from fairmarket_local.experiments.report import write_report
+from fairmarket_local.training.config import load_run_config
 
 SHORT = {"community.n_days": 2, "env.episode_days": 1, "training.episodes": 2, "training.checkpoint_every": 1,
-         "critic.amortize.label_budget": 4, "critic.amortize.warmup_labels": 2, "critic.amortize.heldout": 2}
+         "critic.amortize.label_budget": 3, "critic.amortize.warmup_labels": 2, "critic.amortize.heldout": 1,
+         "critic.workers": 1}
+HOUSEHOLDS = 10  # at most: an LLM prompt over 50 households takes ≈ 20 s on 2 cores
 
 
 def reduced(config: ExperimentConfig) -> ExperimentConfig:
-    """Two seeds, the first two values of each grid key, two training episodes of one day, a tiny label budget."""
+    """Two seeds, the first two values of each grid key, two training episodes of one day, at most 10
+    households, a tiny label budget."""
+    households = load_run_config(config.scenario).env.community.n_households
     data: dict[str, Any] = config.model_dump()
     data["seeds"] = config.seeds[:2]
     data["eval_episodes"] = 1
     data["grid"] = {key: values[:2] for key, values in config.grid.items()}
-    data["overrides"] = {**config.overrides, **SHORT}
+    data["overrides"] = {**config.overrides, **SHORT, "community.n_households": min(households, HOUSEHOLDS)}
     data["statistics"] = {**data["statistics"], "reps": 200}
     if config.critic_compare is not None:
         data["critic_compare"] = {**data["critic_compare"], "slots": 2}
