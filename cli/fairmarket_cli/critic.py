@@ -19,6 +19,7 @@ from fairmarket_local.common.machine import COMPUTE_DTYPES
 from fairmarket_local.common.progress import progress_bar
 from fairmarket_local.critic.amortized.config import AmortizeConfig
 from fairmarket_local.critic.base import SCORE_CHUNK, SOURCES
+from fairmarket_local.critic.distill import config as distill_defaults
 from fairmarket_local.critic.distill.config import StudentConfig
 from fairmarket_local.critic.memo.cache import CACHE_MODES
 
@@ -131,12 +132,13 @@ def compare(
 @critic_app.command("distill")
 def distill_command(
     out: str = typer.Option(..., help="Id of the new model (registered in $FAIRMARKET_HOME/models)."),
-    teacher: str = typer.Option("rule", help="Critic whose judgment is learned: a model id or 'rule'."),
+    teacher: str = typer.Option(distill_defaults.DEFAULT_TEACHER, help="Critic whose judgment is learned: a model id"
+                                " or 'rule'."),
     template: Optional[str] = typer.Option(None, help="The teacher's prompt template (default: its own, else"
                                            " grounded)."),
     slots: Optional[Path] = typer.Option(None, help="Recorded slot summaries to learn from (JSONL)."),
     generate: int = typer.Option(0, min=0, help="Add N slots from the seeded situation generator."),
-    base: str = typer.Option("smollm2-135m", help="Registered GGUF model to fine-tune."),
+    base: str = typer.Option(distill_defaults.DEFAULT_BASE, help="Registered GGUF model to fine-tune."),
     budget_minutes: float = typer.Option(_STUDENT.budget_minutes, min=0.0, help="Training time budget (excludes"
                                          " labelling, export and evaluation)."),
     max_steps: Optional[int] = typer.Option(_STUDENT.max_steps, min=0, help="Stop after N optimiser steps; with"
@@ -145,14 +147,14 @@ def distill_command(
                                                  " decay in steps (default: --max-steps, else planned from the"
                                                  " budget)."),
     seed: int = typer.Option(_STUDENT.seed, min=0, help="Seed of the generator, the split and the training order."),
-    heldout: int = typer.Option(200, min=1, help="Slots held out for the evaluation."),
+    heldout: int = typer.Option(distill_defaults.DEFAULT_HELDOUT, min=1, help="Slots held out for the evaluation."),
     batch_size: int = typer.Option(_STUDENT.batch_size, min=1, help="Examples per optimiser step."),
     layers: Optional[int] = typer.Option(_STUDENT.layers, min=1, help="Keep only the base's first N transformer layers"
                                          " (a smaller, faster student; default: all)."),
     lr: float = typer.Option(_STUDENT.lr, min=0.0, help=f"Peak learning rate ({_STUDENT.warmup_steps}-step warm-up,"
                              f" then cosine decay to {_STUDENT.final_lr_fraction:g} of it)."),
-    student_template: str = typer.Option("student", help="The student's prompt template (default: the newest"
-                                         " student.vN)."),
+    student_template: str = typer.Option(distill_defaults.DEFAULT_STUDENT_TEMPLATE, help="The student's prompt"
+                                         " template (default: the newest student.vN)."),
     dtype: ComputeDtype = typer.Option(ComputeDtype(_STUDENT.dtype), help="Compute dtype: auto (bfloat16 where the"
                                        " CPU has it natively, else float32), bfloat16 or float32 (recorded in"
                                        " distill.json)."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from types import SimpleNamespace
 from typing import get_args
 
@@ -12,7 +13,8 @@ from fairmarket_cli.critic import critic_app
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic import CACHE_MODES, make_critic
 from fairmarket_local.critic.base import SCORE_CHUNK, score_in_chunks
-from fairmarket_local.critic.distill.config import StudentConfig
+from fairmarket_local.critic.distill.config import DEFAULT_HELDOUT, StudentConfig
+from fairmarket_local.critic.distill.pipeline import distill
 from fairmarket_local.critic.factory import DEFAULT_TEMPLATE, critic_template
 from fairmarket_local.critic.memo.cache import CacheMode, ScoreCache
 from fairmarket_local.training.config import CriticConfig
@@ -52,3 +54,12 @@ def test_distill_options_default_to_the_student_config() -> None:
     for name in ("lr", "batch_size", "layers", "budget_minutes", "max_steps", "schedule_steps", "seed"):
         assert defaults[name] == getattr(student, name), name
     assert defaults["dtype"].value == student.dtype
+
+
+def test_distill_options_default_to_the_library_s_defaults() -> None:
+    command = typer.main.get_command(critic_app).commands["distill"]  # type: ignore[attr-defined]
+    defaults = {p.name: p.default for p in command.params}
+    library = inspect.signature(distill).parameters
+    for name in ("teacher", "base", "student_template", "heldout"):
+        assert defaults[name] == library[name].default, name
+    assert library["heldout"].default == DEFAULT_HELDOUT

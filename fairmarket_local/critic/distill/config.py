@@ -1,9 +1,18 @@
-"""The settings of a distillation's training (``fairmarket critic distill`` takes its option defaults from here)."""
+"""The settings of a distillation (``fairmarket critic distill`` takes its option defaults from here).
+
+The ``DEFAULT_*`` constants are :func:`~fairmarket_local.critic.distill.pipeline.distill`'s defaults for what
+it learns from and into; :class:`StudentConfig` holds the training's settings.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+
+DEFAULT_TEACHER = "rule"  # the critic whose judgment is learned: a model id or "rule"
+DEFAULT_BASE = "smollm2-135m"  # the registered GGUF model fine-tuned
+DEFAULT_STUDENT_TEMPLATE = "student"  # the student's prompt template (its newest student.vN)
+DEFAULT_HELDOUT = 200  # slots held out for the evaluation
 
 
 @dataclass(frozen=True)

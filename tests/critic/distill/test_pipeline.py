@@ -11,15 +11,11 @@ from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.machine import compute_dtype
 from fairmarket_local.critic import make_critic
 from fairmarket_local.critic.distill.config import StudentConfig
+from fairmarket_local.critic.distill.data import collect_slots, split_slots
 from fairmarket_local.critic.distill.generator import generate_slots
-from fairmarket_local.critic.distill.pipeline import (
-    collect_slots,
-    distill,
-    keep_first_layers,
-    shuffled_parties,
-    split_slots,
-)
+from fairmarket_local.critic.distill.pipeline import distill
 from fairmarket_local.critic.distill.student import answer_text
+from fairmarket_local.critic.distill.training import keep_first_layers, shuffled_parties
 from fairmarket_local.critic.registry.manifests import get_model
 from fairmarket_local.critic.schema import parse_answer
 from fairmarket_local.env.summary import summary_fairness
