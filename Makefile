@@ -36,6 +36,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check fairmarket_local cli scripts tests
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -n 2
 
 bench: $(STAMP)
@@ -68,4 +69,4 @@ test-vllm: vllm
 	OMP_NUM_THREADS=1 $(VLLM_VENV)/bin/python -m pytest -q tests/critic/test_vllm_backend.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis runs
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache runs

@@ -42,7 +42,7 @@ def _defined_in(package: str) -> dict[str, str]:
     """Each top-level name bound by a module of ``package`` (defined, assigned or imported there) → that module;
     then each name a sub-package lists in its ``__all__`` → that sub-package."""
     found: dict[str, str] = {}
-    folder = Path(sys.modules[package].__file__).parent  # type: ignore[arg-type]
+    folder = Path(sys.modules[package].__file__).parent  # type: ignore[arg-type]  # a package has a __file__
     for path in sorted(folder.glob("*.py")):
         if path.name == "__init__.py":
             continue

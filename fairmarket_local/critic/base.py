@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from fairmarket_local.env.summary_types import SlotSummary
 from fairmarket_local.metrics.fairness import FairnessScores
 
 SOURCES = ("model", "cache", "fallback", "rule", "teacher", "amortized")
@@ -49,7 +50,7 @@ class Critic(ABC):
         self.stats = CriticStats()
 
     @abstractmethod
-    def score(self, summaries: list[dict[str, Any]]) -> list[FairnessScores]:
+    def score(self, summaries: Sequence[SlotSummary]) -> list[FairnessScores]:
         """Scores of every summary, in order. Never raises for a bad model answer (falls back instead)."""
 
     @abstractmethod
@@ -84,7 +85,7 @@ class Critic(ABC):
         self.close()
 
 
-def score_in_chunks(critic: Critic, summaries: list[dict[str, Any]],
+def score_in_chunks(critic: Critic, summaries: Sequence[SlotSummary],
                     advance: Callable[..., None] = lambda n=1, **_: None, chunk: int = SCORE_CHUNK,
                     ) -> list[FairnessScores]:
     """Scores of every summary, ``chunk`` per ``critic.score`` call; ``advance(n, hit_rate=...)`` after each

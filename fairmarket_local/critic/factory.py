@@ -86,7 +86,7 @@ def _direct_critic(model: str | ModelManifest, template: str | Path | None, cach
     if is_fairness_model(model):
         from fairmarket_local.critic.amortized.critic import FairnessModelCritic
 
-        return FairnessModelCritic(Path(model))  # type: ignore[arg-type]
+        return FairnessModelCritic(Path(model))  # type: ignore[arg-type]  # a path string, not a manifest
     if fbs_variant != "jain":
         raise FairmarketError("fbs_variant only applies to the rule critic (fallbacks use the Jain index)")
     manifest = model if isinstance(model, ModelManifest) else get_model(model)

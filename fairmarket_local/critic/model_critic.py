@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from fairmarket_local.critic.backends.engine import Engine, Generation
@@ -19,7 +20,8 @@ from fairmarket_local.critic.memo.cache import CACHE_SCHEMA, ScoreCache, cache_k
 from fairmarket_local.critic.prompting.templates import PromptTemplate
 from fairmarket_local.critic.schema import InvalidAnswer, answer_schema, parse_answer
 from fairmarket_local.env.summary import summary_fairness
-from fairmarket_local.metrics.fairness import FairnessScores
+from fairmarket_local.env.summary_types import SlotSummary
+from fairmarket_local.metrics.fairness import SCORE_NAMES, FairnessScores
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,7 @@ class ModelCritic(Critic):
         self.model_id, self.seed, self.retries = model_id, seed, retries
         self.skip_one_sided = skip_one_sided
 
-    def request(self, summary: dict[str, Any]) -> dict[str, Any]:
+    def request(self, summary: SlotSummary) -> dict[str, Any]:
         """Everything that determines the model's reply to ``summary`` (the cache key's content)."""
         return {
             "backend": self.engine.backend,
@@ -48,7 +50,7 @@ class ModelCritic(Critic):
             "seed": self.seed,
         }
 
-    def score(self, summaries: list[dict[str, Any]]) -> list[FairnessScores]:
+    def score(self, summaries: Sequence[SlotSummary]) -> list[FairnessScores]:
         if not self.skip_one_sided:
             return self._score_with_model(summaries)
         # A slot without sellers or without buyers allows no trade: all three scores are 1 by
@@ -61,7 +63,7 @@ class ModelCritic(Critic):
             out[i] = scores
         return out
 
-    def _score_with_model(self, summaries: list[dict[str, Any]]) -> list[FairnessScores]:
+    def _score_with_model(self, summaries: Sequence[SlotSummary]) -> list[FairnessScores]:
         self.stats.calls += len(summaries)
         requests = [self.request(s) for s in summaries]
         keys = [cache_key(r) for r in requests]
@@ -98,7 +100,7 @@ class ModelCritic(Critic):
         self.stats.corrupt_entries = self.cache.corrupt
         return [results[k] for k in keys]
 
-    def _compute(self, requests: dict[str, dict], summaries: dict[str, dict]) -> dict[str, FairnessScores]:
+    def _compute(self, requests: dict[str, dict], summaries: dict[str, SlotSummary]) -> dict[str, FairnessScores]:
         """Generate, validate, retry; store valid answers, fall back for the rest."""
         out: dict[str, FairnessScores] = {}
         todo = list(requests)
@@ -146,7 +148,7 @@ class ModelCritic(Critic):
             return None
         return {
             "request": request,
-            "scores": dict(zip(("ftg", "fbs", "fpp"), values)),
+            "scores": dict(zip(SCORE_NAMES, values)),
             "rationale": rationale,
             "raw": generation.text,
             "latency_s": round(generation.seconds, 6),

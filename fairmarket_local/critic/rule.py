@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fairmarket_local.critic.base import Critic
 from fairmarket_local.env.summary import summary_fairness
+from fairmarket_local.env.summary_types import SlotSummary
 from fairmarket_local.metrics.fairness import FairnessScores
 
 
@@ -16,7 +18,7 @@ class RuleCritic(Critic):
         super().__init__()
         self.fbs_variant = fbs_variant
 
-    def score(self, summaries: list[dict[str, Any]]) -> list[FairnessScores]:
+    def score(self, summaries: Sequence[SlotSummary]) -> list[FairnessScores]:
         self.stats.calls += len(summaries)
         return [summary_fairness(s, self.fbs_variant) for s in summaries]
 

@@ -63,7 +63,7 @@ def parse_answer(text: str, rationale: bool = False) -> tuple[tuple[float, float
     note = obj.get("rationale")
     if rationale and not isinstance(note, str):
         raise InvalidAnswer("rationale is not a string")
-    return values, note  # type: ignore[return-value]
+    return values, note  # type: ignore[return-value]  # three values, one per SCORE_NAMES
 
 
 def _unit(key: str, value: Any) -> float:

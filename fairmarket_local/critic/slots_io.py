@@ -1,7 +1,8 @@
 """Read recorded slot summaries (JSONL, as written by ``fairmarket simulate --record-slots``).
 
 Every line is checked against the shape :func:`fairmarket_local.env.summary.slot_summary` writes: the
-fields below with their types, finite numbers, energies (keys ending in ``kwh``) >= 0, the summary schema
+fields of :data:`~fairmarket_local.env.summary_types.SUMMARY_FIELDS` (derived from the ``SlotSummary``
+types) with their types, finite numbers, energies (keys ending in ``kwh``) >= 0, the summary schema
 this version writes, an hour of the day, a weekday, a tariff the market config would accept, and trades
 between listed parties. Extra keys are allowed (the situation generator tags its slots).
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,30 +20,16 @@ from fairmarket_local.common.errors import ConfigError, DataError
 from fairmarket_local.common.io import jsonl_lines
 from fairmarket_local.common.text import loads_strict
 from fairmarket_local.env.config import validated_tariff
-from fairmarket_local.env.summary import SUMMARY_SCHEMA, WEEKDAYS
+from fairmarket_local.env.summary_types import SUMMARY_FIELDS, SUMMARY_SCHEMA, WEATHERS, WEEKDAYS, SlotSummary
 
-_NUMBER = (int, float)
-_PRICE = (int, float, type(None))  # a party without an order has no price
-# Fields of a summary and of its entries, by the key that holds them ("" = the summary itself).
-_FIELDS: dict[str, dict[str, Any]] = {
-    "": {"schema": int, "day": str, "hour": int, "weather": str, "retail": _NUMBER, "feed_in": _NUMBER,
-         "sellers": list, "buyers": list, "trades": list, "grid": dict},
-    "sellers": {"id": str, "surplus_kwh": _NUMBER, "offer_kwh": _NUMBER, "price": _PRICE, "p2p_kwh": _NUMBER,
-                "money": _NUMBER},
-    "buyers": {"id": str, "deficit_kwh": _NUMBER, "request_kwh": _NUMBER, "price": _PRICE, "p2p_kwh": _NUMBER,
-               "money": _NUMBER},
-    "trades": {"seller": str, "buyer": str, "kwh": _NUMBER, "price": _NUMBER},
-    "grid": {"import_kwh": _NUMBER, "export_kwh": _NUMBER},
-}
 _JSON_TYPE = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number",
               type(None): "null"}
 _ID_PREFIX = {"sellers": "S", "buyers": "B"}
-_WEATHER = ("sunny", "cloudy")
 
 
-def read_summaries(path: Path) -> list[dict[str, Any]]:
+def read_summaries(path: Path) -> list[SlotSummary]:
     """Every summary of a JSONL file; a malformed line is an error naming file and line."""
-    summaries = []
+    summaries: list[SlotSummary] = []
     for number, line in jsonl_lines(path):
         try:
             summary = loads_strict(line)
@@ -66,25 +54,36 @@ def _problem(summary: Any) -> str:
     problem = _fields_problem(summary, "")
     if problem:
         return problem
-    entries = [(dotted_key(key, k), key, entry) for key in ("sellers", "buyers", "trades")
-               for k, entry in enumerate(summary[key])]
-    for where, kind, entry in [*entries, ("grid", "grid", summary["grid"])]:
-        problem = _fields_problem(entry, where, kind)
+    for where, part, entry in _parts(summary):
+        problem = _fields_problem(entry, where, part)
         if problem:
             return problem
     return _slot_problem(summary) or _tariff_problem(summary) or _parties_problem(summary)
 
 
-def _fields_problem(obj: Any, where: str, kind: str = "") -> str:
+def _parts(summary: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """(where, part, entry) of every part of ``summary`` that :data:`SUMMARY_FIELDS` describes: each entry
+    of a list-valued part (``sellers[0]``, ...) and each object-valued part (``grid``), in summary order."""
+    for part in SUMMARY_FIELDS:
+        if not part:
+            continue
+        if list in SUMMARY_FIELDS[""][part]:
+            yield from ((dotted_key(part, k), part, entry) for k, entry in enumerate(summary[part]))
+        else:
+            yield part, part, summary[part]
+
+
+def _fields_problem(obj: Any, where: str, part: str = "") -> str:
     """Missing field, wrong type, non-finite number or negative energy in ``obj`` (found at ``where``)."""
     if not isinstance(obj, dict):
         return f"{where}: not a JSON object" if where else "not a JSON object"
-    for key, types in _FIELDS[kind].items():
+    for key, types in SUMMARY_FIELDS[part].items():
         name = dotted_key(where, key)
         if key not in obj:
             return f"missing key {name!r}"
         value = obj[key]
-        if isinstance(value, bool) or not isinstance(value, types):
+        wrong_type = isinstance(value, bool) or not isinstance(value, types)  # a JSON value: kept unnarrowed
+        if wrong_type:
             return f"{name}: wrong type ({_JSON_TYPE.get(type(value), type(value).__name__)})"
         if isinstance(value, float) and not math.isfinite(value):
             return f"{name}: not a finite number"
@@ -101,8 +100,8 @@ def _slot_problem(summary: dict[str, Any]) -> str:
         return f"hour: {summary['hour']} is not an hour of the day (0-23)"
     if summary["day"] not in WEEKDAYS:
         return f"day: {short_repr(summary['day'])} is not one of {', '.join(WEEKDAYS)}"
-    if summary["weather"] not in _WEATHER:
-        return f"weather: {short_repr(summary['weather'])} is not one of {', '.join(_WEATHER)}"
+    if summary["weather"] not in WEATHERS:
+        return f"weather: {short_repr(summary['weather'])} is not one of {', '.join(WEATHERS)}"
     return ""
 
 

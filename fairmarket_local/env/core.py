@@ -169,7 +169,7 @@ class MarketCore:
             self.records.append(record)
         return record
 
-    def action_nvec(self, i: int) -> list[int]:
+    def action_nvec(self, i: int | np.integer) -> list[int]:
         """MultiDiscrete sizes of agent ``i``'s action (battery agents get a third component)."""
         base = [self.price_levels, len(self.quantity_levels)]
         return [*base, BATTERY_CHOICES] if self.has_battery[i] else base

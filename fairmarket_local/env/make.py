@@ -16,7 +16,11 @@ from fairmarket_local.profiles.weather import apply_forced_weather
 def build_community(config: EnvConfig) -> Community:
     """The households of a scenario: sampled from the embedded data, or the user's file."""
     c = config.community
-    community = load_user_data(c.path, c) if c.source == "user" else sample_community(c, seed=config.seed)
+    if c.source == "user":
+        assert c.path is not None  # the community config requires a path for user data
+        community = load_user_data(c.path, c)
+    else:
+        community = sample_community(c, seed=config.seed)
     if c.weather != "data":
         community = apply_forced_weather(community, c.cloudy_pv_factor)
     return community

@@ -24,7 +24,8 @@ def idle_policy(obs: np.ndarray) -> np.ndarray:
 class SingleAgentView(gym.Env):
     """Household ``agent`` of a :class:`P2PMarketEnv` as a single-agent Gymnasium env."""
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+    # gymnasium declares it an instance attribute; it is a class attribute (ruff RUF012 wants the ClassVar)
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}  # type: ignore[misc]  # see above
 
     def __init__(self, env: P2PMarketEnv, agent: str, others: JointPolicy = idle_policy) -> None:
         self.env = env

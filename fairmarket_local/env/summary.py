@@ -97,5 +97,5 @@ def summary_fairness(summary: SlotSummary, fbs_variant: str = "jain") -> Fairnes
         trade_price=np.array([t["price"] for t in trades], dtype=np.float64),
         retail=float(summary["retail"]),
         feed_in=float(summary["feed_in"]),
-        fbs_variant=fbs_variant,  # type: ignore[arg-type]
+        fbs_variant=fbs_variant,  # type: ignore[arg-type]  # a str: anything but "jain" is Gini
     )

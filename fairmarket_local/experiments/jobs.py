@@ -64,7 +64,8 @@ def run_job(job: Job, out: str | Path) -> dict[str, Any]:
     env_config = held_out_config(config)
     training: list[dict[str, Any]] = []
     if job.kind == "baseline":
-        contenders = {arm: baseline_policy(policy, env_config) for arm, policy in job.arms}
+        contenders = {arm: baseline_policy(policy, env_config)  # type: ignore[arg-type]  # baseline arms name one
+                      for arm, policy in job.arms}
     else:
         run_dir = out / "runs" / job.id
         resume = (run_dir / "checkpoints").is_dir() and any((run_dir / "checkpoints").iterdir())

@@ -35,9 +35,10 @@ class Community:
     pv: np.ndarray  # (T, N)
     sunny: np.ndarray  # (T,) int8
     slot_hours: float = 1.0
-    battery_capacity_kwh: np.ndarray = field(default=None)  # type: ignore[assignment]
-    battery_power_kw: np.ndarray = field(default=None)  # type: ignore[assignment]
-    battery_efficiency: np.ndarray = field(default=None)  # type: ignore[assignment]
+    # None (not given) becomes zeros in __post_init__: after construction these are always arrays
+    battery_capacity_kwh: np.ndarray = field(default=None)  # type: ignore[arg-type]  # zeros when not given
+    battery_power_kw: np.ndarray = field(default=None)  # type: ignore[arg-type]  # zeros when not given
+    battery_efficiency: np.ndarray = field(default=None)  # type: ignore[arg-type]  # zeros when not given
     ev_load: np.ndarray | None = None  # (T, N) part of ``load`` that is EV charging, for reporting
 
     def __post_init__(self) -> None:

@@ -101,14 +101,14 @@ class CommunityConfig(BaseModel):
         cls, value: object, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
     ) -> WeatherSetting:
         try:
-            value = handler(value)
+            setting: WeatherSetting = handler(value)
         except ValidationError:
             # the union's per-member errors would be noise; one sentence says what is allowed
             raise ValueError("must be 'data', 'sunny', 'cloudy' or a list of 0/1 flags, one per day") from None
         n_days = info.data.get("n_days")
-        if isinstance(value, tuple) and n_days is not None and len(value) != n_days:
-            raise ValueError(f"needs one 0/1 flag per day: {n_days} values, not {len(value)}")
-        return value
+        if isinstance(setting, tuple) and n_days is not None and len(setting) != n_days:
+            raise ValueError(f"needs one 0/1 flag per day: {n_days} values, not {len(setting)}")
+        return setting
 
     @property
     def slot_hours(self) -> float:

@@ -9,6 +9,7 @@ own seeded ``torch.Generator`` (saved in checkpoints), so sampling never touches
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -35,7 +36,8 @@ def _linears(module: nn.Module) -> list[nn.Linear]:
 def _net_layers(group: PolicyGroup) -> dict[str, list[nn.Linear]]:
     policy = group.model.policy
     return {
-        "pi": [*_linears(policy.mlp_extractor.policy_net), policy.action_net],
+        # SB3 types its action head as nn.Module; an MLP policy's is an nn.Linear
+        "pi": [*_linears(policy.mlp_extractor.policy_net), cast(nn.Linear, policy.action_net)],
         "vf": [*_linears(policy.mlp_extractor.value_net), policy.value_net],
     }
 
@@ -75,7 +77,7 @@ class BatchedPolicies:
                 }
 
     def _mlp(self, b: _Bucket, net: str, x: torch.Tensor) -> torch.Tensor:
-        layers = b.layers[net]  # type: ignore[index]
+        layers = b.layers[net]  # type: ignore[index]  # refresh() fills every bucket's layers in __init__
         for k, (w, bias) in enumerate(layers):
             if b.stacked:
                 x = torch.baddbmm(bias.unsqueeze(2), w, x.unsqueeze(2)).squeeze(2)

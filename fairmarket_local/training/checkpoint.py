@@ -18,6 +18,7 @@ import pickle
 import re
 import shutil
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -171,7 +172,8 @@ def _restore(trainer: Trainer, folder: Path) -> None:
 
 
 def _numpy_state() -> list:
-    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    # the legacy form (the default): a tuple, not the dict of get_state(legacy=False)
+    kind, keys, pos, has_gauss, cached = cast("tuple[str, np.ndarray, int, int, float]", np.random.get_state())
     return [kind, keys.tolist(), int(pos), int(has_gauss), float(cached)]
 
 

@@ -71,7 +71,8 @@ def compare_runs(a: Path, b: Path) -> list[str]:
     for name in files_a if files_a == files_b else []:
         params_a = load_from_zip_file(a / "policies" / name, device="cpu", load_data=False)[1]
         params_b = load_from_zip_file(b / "policies" / name, device="cpu", load_data=False)[1]
-        diffs += _tensor_differences(name, params_a["policy"], params_b["policy"])
+        # SB3 types its params as name → tensor; each is a state dict (name → tensor)
+        diffs += _tensor_differences(name, params_a["policy"], params_b["policy"])  # type: ignore[arg-type]  # see above
     return diffs + _fairness_model_differences(a, b)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import pickle
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from fairmarket_local.critic.amortized.labels import Prequential, agreement, dra
 from fairmarket_local.critic.amortized.model import FairnessEnsemble
 from fairmarket_local.critic.base import Critic, CriticStats
 from fairmarket_local.critic.registry.weights import file_sha256
+from fairmarket_local.env.summary_types import SlotSummary
 from fairmarket_local.metrics.fairness import SCORE_NAMES, FairnessScores
 
 ONE_SIDED = FairnessScores(1.0, 1.0, 1.0, source="rule")
@@ -46,7 +48,13 @@ def rounded_mean(members: np.ndarray) -> np.ndarray:
     return members.mean(axis=0).round(DECIMALS)
 
 
-def one_sided_first(summaries: list[dict[str, Any]], stats: CriticStats) -> tuple[list[FairnessScores], list[int]]:
+def _scores(values: Sequence[float] | np.ndarray, source: str) -> FairnessScores:
+    """The three scores of ``values`` (in :data:`SCORE_NAMES` order) from ``source``."""
+    ftg, fbs, fpp = values
+    return FairnessScores(ftg, fbs, fpp, source=source)
+
+
+def one_sided_first(summaries: Sequence[SlotSummary], stats: CriticStats) -> tuple[list[FairnessScores], list[int]]:
     """Scores with every one-sided slot exact (1, 1, 1: no trade was possible), and the two-sided ones' indices."""
     judged = [i for i, s in enumerate(summaries) if s["sellers"] and s["buyers"]]
     stats.calls += len(summaries) - len(judged)
@@ -63,15 +71,15 @@ class AmortizedCritic(Critic):
         self.stats = teacher.stats  # one set of counters: the teacher's cache hits, misses and fallbacks
         self.model = FairnessEnsemble(config.ensemble, config.hidden, config.learning_rate, seed)
         self.rng = np.random.default_rng([seed, 7])
-        self.labels: dict[str, tuple[dict[str, Any], list[float], list[float]]] = {}  # key: summary, scores, boot
+        self.labels: dict[str, tuple[SlotSummary, list[float], list[float]]] = {}  # key: summary, scores, boot
         self.asked = 0  # labels asked of the teacher (fallback answers included: they cost its time)
         self.prequential = Prequential(config.prequential_window)
-        self.reservoir: list[tuple[str, dict[str, Any]]] = []
+        self.reservoir: list[tuple[str, SlotSummary]] = []
         self.reservoir_seen = 0
         self.asked_last = 0
         self.next_fresh_fit = 1  # label count at which the ensemble next restarts from fresh weights
 
-    def score(self, summaries: list[dict[str, Any]]) -> list[FairnessScores]:
+    def score(self, summaries: Sequence[SlotSummary]) -> list[FairnessScores]:
         out, judged = one_sided_first(summaries, self.stats)
         if not judged:
             self.asked_last = 0
@@ -84,11 +92,10 @@ class AmortizedCritic(Critic):
         predicted = rounded_mean(self.model.predict(batch))
         for j, i in enumerate(judged):
             label = self.labels.get(keys[j])
-            out[i] = (FairnessScores(*label[1], source="teacher") if label is not None else
-                      FairnessScores(*predicted[j], source="amortized"))
+            out[i] = (_scores(label[1], "teacher") if label is not None else _scores(predicted[j], "amortized"))
         return out
 
-    def _learn(self, slots: list[dict[str, Any]], keys: list[str], batch: SlotBatch) -> int:
+    def _learn(self, slots: list[SlotSummary], keys: list[str], batch: SlotBatch) -> int:
         """Ask the teacher for this call's share of labels and refit; the number of labels asked."""
         cfg = self.config
         first = {k: j for j, k in reversed(list(enumerate(keys)))}
@@ -130,7 +137,7 @@ class AmortizedCritic(Critic):
             steps = self.config.full_fit_steps
         self.model.fit(encode(list(summaries)), np.array(targets), steps, np.array(boot).T)
 
-    def _keep_for_heldout(self, slots: list[dict[str, Any]], keys: list[str]) -> None:
+    def _keep_for_heldout(self, slots: list[SlotSummary], keys: list[str]) -> None:
         """Reservoir sampling (seeded) over the distinct unlabelled slots seen so far."""
         held = {k for k, _ in self.reservoir}
         for key, summary in dict(zip(keys, slots)).items():
@@ -209,12 +216,12 @@ class FairnessModelCritic(Critic):
                                   f" ({type(exc).__name__})") from None
         self.sha256 = file_sha256(self.path)
 
-    def score(self, summaries: list[dict[str, Any]]) -> list[FairnessScores]:
+    def score(self, summaries: Sequence[SlotSummary]) -> list[FairnessScores]:
         out, judged = one_sided_first(summaries, self.stats)
         self.stats.calls += len(judged)
         predicted = rounded_mean(self.model.predict(encode([summaries[i] for i in judged])))
         for j, i in enumerate(judged):
-            out[i] = FairnessScores(*predicted[j], source="amortized")
+            out[i] = _scores(predicted[j], "amortized")
         return out
 
     def describe(self) -> dict[str, Any]:

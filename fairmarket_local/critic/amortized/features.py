@@ -14,10 +14,13 @@ every energy, relabelling or reordering the parties changes no feature. The week
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from fairmarket_local.env.summary_types import SlotSummary
 
 PARTY_FEATURES = ("energy", "order", "p2p", "money", "price_in_band", "placed", "p2p_of_energy", "order_of_energy")
 TRADE_FEATURES = ("kwh", "price_in_band", "off_mid")
@@ -60,9 +63,10 @@ class SlotBatch:
         return SlotBatch(len(index), self.slots[index], sets)
 
 
-def encode(summaries: list[dict[str, Any]]) -> SlotBatch:
+def encode(summaries: Sequence[SlotSummary]) -> SlotBatch:
     """Features of two-sided summaries (each has at least one seller and one buyer)."""
-    slots, sets = [], {name: ([], [], []) for name in SETS}
+    slots: list[list[float]] = []
+    sets: dict[str, tuple[list[list[float]], list[int], list[float]]] = {name: ([], [], []) for name in SETS}
     for k, summary in enumerate(summaries):
         scale = _scale(summary)
         slots.append(_slot_row(summary, scale))
@@ -84,13 +88,13 @@ def _width(name: str) -> int:
     return len(TRADE_FEATURES) if name == "trades" else len(PARTY_FEATURES)
 
 
-def _scale(summary: dict[str, Any]) -> float:
+def _scale(summary: SlotSummary) -> float:
     surplus = sum(s["surplus_kwh"] for s in summary["sellers"])
     deficit = sum(b["deficit_kwh"] for b in summary["buyers"])
     return max(surplus, deficit, 1e-6)
 
 
-def _slot_row(summary: dict[str, Any], scale: float) -> list[float]:
+def _slot_row(summary: SlotSummary, scale: float) -> list[float]:
     angle = 2.0 * math.pi * summary["hour"] / 24.0
     sellers, buyers, trades = summary["sellers"], summary["buyers"], summary["trades"]
     return [
@@ -103,7 +107,7 @@ def _slot_row(summary: dict[str, Any], scale: float) -> list[float]:
     ]
 
 
-def _set_rows(summary: dict[str, Any], name: str, scale: float,
+def _set_rows(summary: Mapping[str, Any], name: str, scale: float,
               band: tuple[float, float]) -> tuple[list[list[float]], list[float]]:
     if name == "trades":
         rows = [[t["kwh"] / scale, _in_band(t["price"], band), abs(2.0 * _in_band(t["price"], band) - 1.0)]
@@ -118,7 +122,7 @@ def _set_rows(summary: dict[str, Any], name: str, scale: float,
     return rows, [e / total if total > 0 else 1.0 / len(energies) for e in energies]
 
 
-def _party_row(energy: float, order: float, party: dict[str, Any], scale: float,
+def _party_row(energy: float, order: float, party: Mapping[str, Any], scale: float,
                band: tuple[float, float]) -> list[float]:
     placed = party["price"] is not None
     return [

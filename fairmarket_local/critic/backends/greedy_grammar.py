@@ -47,7 +47,8 @@ class GreedyGrammarSampler:
         return token
 
     def _allows(self, token: int, logit: float) -> bool:
-        self._one[0].id, self._one[0].logit, self._one[0].p = token, logit, 0.0
+        # ctypes converts the Python numbers; llama_cpp declares the fields as their ctypes types
+        self._one[0].id, self._one[0].logit, self._one[0].p = token, logit, 0.0  # type: ignore[assignment]  # see above
         self._apply(self._one, 1)
         return self._one[0].logit != float("-inf")
 

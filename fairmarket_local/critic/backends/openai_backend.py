@@ -95,7 +95,7 @@ def server_url(server: ServerSource, model_id: str) -> SplitResult:
         url = parse_base_url(server.base_url)
     except ValueError as exc:
         raise FairmarketError(f"model {model_id!r}: base_url {server.base_url!r}: {exc}") from None
-    if not (server.allow_remote or _is_loopback(url.hostname)):
+    if not (server.allow_remote or _is_loopback(url.hostname)):  # type: ignore[arg-type]  # parse_base_url: a host
         raise FairmarketError(f"model {model_id!r}: {url.hostname} is not this machine; set `allow_remote: true`"
                               " under `server:` in its manifest to allow a remote server")
     return url
@@ -127,7 +127,7 @@ def _request(url: SplitResult, method: str, path: str, timeout: float, body: dic
     """One JSON request; any failure (connection, timeout, HTTP status, bad JSON) is a FairmarketError."""
     where = f"{url.geturl().rstrip('/')}{path}"
     connection_type = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
-    connection = connection_type(url.hostname, url.port, timeout=timeout)  # type: ignore[arg-type]
+    connection = connection_type(url.hostname, url.port, timeout=timeout)  # type: ignore[arg-type]  # a host: checked
     try:
         connection.request(method, url.path.rstrip("/") + path,
                            body=None if body is None else json.dumps(body).encode("utf-8"),

@@ -8,6 +8,7 @@ model of that back-end is first made (``fairmarket --help`` pays for neither tor
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -32,8 +33,8 @@ class BackendSpec:
     settings: tuple[str, ...] = ()
     required: bool = False  # a dependency of the package: doctor fails (rather than warns) when it is missing
 
-    def engine_class(self) -> type[Engine]:
-        """The engine class (its module imported now)."""
+    def engine_class(self) -> Callable[..., Engine]:
+        """The engine class (its module imported now); each takes its own :data:`ENGINE_SETTINGS`."""
         module, _, attribute = self.loader.partition(":")
         return getattr(importlib.import_module(module), attribute)
 

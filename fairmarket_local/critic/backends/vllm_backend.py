@@ -111,7 +111,7 @@ def _tolerate_llvmlite() -> None:
     except ImportError:
         return
     if hasattr(dispatcher, "_rebind_kernels"):
-        dispatcher.vars = _mapping_vars  # type: ignore[attr-defined]
+        dispatcher.vars = _mapping_vars
 
 
 def _mapping_vars(obj: object) -> Mapping[str, Any]:

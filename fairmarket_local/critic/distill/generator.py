@@ -21,11 +21,12 @@ prices to 0.001, trades merged per (seller, buyer, price) and sorted; every quan
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from fairmarket_local.env.summary import SUMMARY_SCHEMA, WEEKDAYS
+from fairmarket_local.env.summary_types import SlotSummary
 
 KINDS = ("market", "no_trade", "one_sided", "monopoly", "even_split", "price_discrimination",
          "buyer_favoured", "seller_favoured", "fair")
@@ -34,7 +35,7 @@ _SIZES = ((1, 3), (2, 5), (4, 8))
 _SIZE_WEIGHTS = np.array([0.35, 0.5, 0.15])
 
 
-def generate_slots(n: int, seed: int = 0, kinds: tuple[str, ...] = KINDS) -> list[dict[str, Any]]:
+def generate_slots(n: int, seed: int = 0, kinds: tuple[str, ...] = KINDS) -> list[SlotSummary]:
     """``n`` slot summaries; each carries its ``kind`` under ``"generator"`` (ignored by critics)."""
     unknown = set(kinds) - set(KINDS)
     if unknown:
@@ -43,7 +44,7 @@ def generate_slots(n: int, seed: int = 0, kinds: tuple[str, ...] = KINDS) -> lis
     return [_slot(np.random.default_rng([seed, i]), kinds, weights / weights.sum()) for i in range(n)]
 
 
-def _slot(rng: np.random.Generator, kinds: tuple[str, ...], weights: np.ndarray) -> dict[str, Any]:
+def _slot(rng: np.random.Generator, kinds: tuple[str, ...], weights: np.ndarray) -> SlotSummary:
     kind = str(rng.choice(kinds, p=weights))
     lo, hi = _SIZES[rng.choice(len(_SIZES), p=_SIZE_WEIGHTS)]
     n_s, n_b = (int(rng.integers(lo, hi + 1)) for _ in range(2))
@@ -155,7 +156,7 @@ def _priced(rng: np.random.Generator, kind: str, pairs: list[tuple[int, int, flo
 
 
 def _summary(rng: np.random.Generator, kind: str, retail: float, feed_in: float, surplus: np.ndarray,
-             deficit: np.ndarray, trades: list[tuple[int, int, float, float]]) -> dict[str, Any]:
+             deficit: np.ndarray, trades: list[tuple[int, int, float, float]]) -> SlotSummary:
     merged: dict[tuple[int, int, float], float] = defaultdict(float)
     for s, b, q, p in trades:
         merged[(s, b, p)] += q
@@ -179,7 +180,7 @@ def _summary(rng: np.random.Generator, kind: str, retail: float, feed_in: float,
               for j in range(len(deficit))]
     volume = sum(merged.values())
     minutes = int(rng.integers(0, 7 * 24))
-    return {
+    return cast(SlotSummary, {  # a SlotSummary with one more key, "generator"
         "schema": SUMMARY_SCHEMA,
         "day": WEEKDAYS[minutes // 24],
         "hour": minutes % 24,
@@ -193,7 +194,7 @@ def _summary(rng: np.random.Generator, kind: str, retail: float, feed_in: float,
         "grid": {"import_kwh": round(max(float(deficit.sum()) - volume, 0.0), 2) + 0.0,
                  "export_kwh": round(max(float(surplus.sum()) - volume, 0.0), 2) + 0.0},
         "generator": kind,
-    }
+    })
 
 
 def _limit(rng: np.random.Generator, low: float, high: float, no_trade: bool, out_of_money: float,

@@ -22,7 +22,7 @@ import ctypes.util
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.machine import compute_dtype
 from fairmarket_local.critic.distill.config import StudentConfig
 from fairmarket_local.critic.prompting.templates import PromptTemplate
+from fairmarket_local.env.summary_types import SlotSummary
 from fairmarket_local.metrics.fairness import FairnessScores
 
 Example = tuple[list[int], int]  # token ids (prompt + answer), number of prompt tokens
@@ -40,7 +41,7 @@ def answer_text(scores: FairnessScores) -> str:
     return f'{{"ftg": {scores.ftg:.2f}, "fbs": {scores.fbs:.2f}, "fpp": {scores.fpp:.2f}}}'
 
 
-def encode(tokenizer: Any, template: PromptTemplate, summaries: list[dict[str, Any]],
+def encode(tokenizer: Any, template: PromptTemplate, summaries: Sequence[SlotSummary],
            labels: list[FairnessScores], system_role: bool = True) -> list[Example]:
     """Chat-formatted prompt ids (with the assistant header) followed by the answer and end-of-turn."""
     examples = []
@@ -81,7 +82,8 @@ def train_student(
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: lr_factor(step, horizon, config))
     marks = sorted(config.snapshot_minutes)
     budget = 60.0 * config.budget_minutes
-    trained, step, seen, losses = 0.0, 0, 0, []
+    losses: list[tuple[int, float]] = []  # (step, loss)
+    trained, step, seen = 0.0, 0, 0
     model.train()
     while True:
         for batch in _batches(examples, config.batch_size, generator):
@@ -145,7 +147,7 @@ def _batches(examples: list[Example], size: int, generator: Any) -> list[list[Ex
 
     order = torch.randperm(len(examples), generator=generator).tolist()
     window = 16 * size
-    batches = []
+    batches: list[list[int]] = []  # example indices
     for w in range(0, len(order), window):
         chunk = sorted(order[w:w + window], key=lambda i: len(examples[i][0]))
         batches.extend(chunk[b:b + size] for b in range(0, len(chunk), size))

@@ -228,12 +228,13 @@ class ScoreCache:
         self.lock_expire = lock_expire
         self._corrupt: set[str] = set()
         self._store = open_store(self.directory) if self.directory and mode != "off" else None
-        writes = self.directory is not None and mode in ("use", "refresh")
-        if writes and isinstance(self._store, ReadOnlyStore):
-            self._store.close()
-            raise FairmarketError(f"critic cache {self.directory}: cache mode {mode!r} stores answers, but"
-                                  f" {_read_only_advice(self.directory)}")
-        self._locks = open_store(self.directory / "locks") if writes else None  # type: ignore[operator]
+        self._locks: diskcache.Cache | ReadOnlyStore | None = None
+        if self.directory is not None and mode in ("use", "refresh"):  # this cache stores answers
+            if isinstance(self._store, ReadOnlyStore):
+                self._store.close()
+                raise FairmarketError(f"critic cache {self.directory}: cache mode {mode!r} stores answers, but"
+                                      f" {_read_only_advice(self.directory)}")
+            self._locks = open_store(self.directory / "locks")
 
     @property
     def corrupt(self) -> int:
@@ -249,8 +250,9 @@ class ScoreCache:
         return self._read(key) if self.reads else None
 
     def _read(self, key: str) -> dict[str, Any] | None:
-        with storage_errors(self.directory):  # type: ignore[arg-type]
-            raw = self._store.get(key)  # type: ignore[union-attr]
+        assert self.directory is not None and self._store is not None  # a mode that reads has both
+        with storage_errors(self.directory):
+            raw = self._store.get(key)
         if raw is None:
             return None
         try:
@@ -273,26 +275,30 @@ class ScoreCache:
         """Store a validated entry (``use`` and ``refresh`` only)."""
         if self.mode not in ("use", "refresh"):
             return
-        with storage_errors(self.directory):  # type: ignore[arg-type]
-            self._store.set(key, canonical_json(entry))  # type: ignore[union-attr]
+        assert self.directory is not None and self._store is not None  # a mode that stores has both
+        with storage_errors(self.directory):
+            self._store.set(key, canonical_json(entry))
 
     def claim(self, key: str) -> bool:
         """True if this process should compute ``key`` (no other process is computing it)."""
         if self._locks is None:
             return True
-        with storage_errors(self.directory):  # type: ignore[arg-type]
+        assert self.directory is not None  # locks live in the folder
+        with storage_errors(self.directory):
             return bool(self._locks.add(key, _holder(), expire=self.lock_expire))
 
     def release(self, key: str) -> None:
         if self._locks is not None:
-            with storage_errors(self.directory):  # type: ignore[arg-type]
+            assert self.directory is not None  # locks live in the folder
+            with storage_errors(self.directory):
                 self._locks.delete(key)
 
     def wait_for(self, key: str) -> dict[str, Any] | None:
         """Wait while another process holds ``key``; its entry, or ``None`` if it stored none. The claim of a
         process that is gone (killed) is dropped at once, and ``None`` returned: the caller computes the key."""
-        with storage_errors(self.directory):  # type: ignore[arg-type]
-            while (holder := self._locks.get(key)) is not None:  # type: ignore[union-attr]  # expired: absent
+        assert self.directory is not None and self._locks is not None  # only a claim another process holds waits
+        with storage_errors(self.directory):
+            while (holder := self._locks.get(key)) is not None:  # expired: absent
                 if not _running(holder):
                     self._drop(key, holder)
                     break
@@ -302,9 +308,11 @@ class ScoreCache:
     def _drop(self, key: str, holder: str) -> None:
         log.warning("critic cache %s: the process that claimed key %s (%s) is gone; computing the key here",
                     self.directory, key, holder)
+        assert self._locks is not None  # called by wait_for, which holds locks
+        # a cache that stores answers has writable locks (diskcache.Cache), never a ReadOnlyStore
         with self._locks.transact():  # type: ignore[union-attr]  # not a claim another waiter made meanwhile
-            if self._locks.get(key) == holder:  # type: ignore[union-attr]
-                self._locks.delete(key)  # type: ignore[union-attr]
+            if self._locks.get(key) == holder:
+                self._locks.delete(key)
 
     def close(self) -> None:
         for store in (self._store, self._locks):

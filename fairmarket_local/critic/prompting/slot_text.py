@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
 from fairmarket_local.env.summary import summary_fairness
+from fairmarket_local.env.summary_types import SlotSummary
 
 
 def _num(x: float | None, digits: int) -> str:
@@ -22,7 +22,7 @@ def _num(x: float | None, digits: int) -> str:
     return f"{x:.{digits}f}".rstrip("0").rstrip(".") or "0"
 
 
-def render_slot(summary: dict[str, Any]) -> str:
+def render_slot(summary: SlotSummary) -> str:
     """Slot header, one line per seller and buyer, the trades and the grid exchange."""
     grid = summary["grid"]
     lines = [
@@ -42,7 +42,7 @@ def render_slot(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def render_slot_brief(summary: dict[str, Any]) -> str:
+def render_slot_brief(summary: SlotSummary) -> str:
     """The slot's facts in about half the tokens of :func:`render_slot`: energy and P2P volume per party,
     the trades, prices in cents; orders (which no §4 score uses) are left out."""
     sellers = " ".join(f"{s['id']} {_num(s['surplus_kwh'], 2)}/{_num(s['p2p_kwh'], 2)}" for s in summary["sellers"])
@@ -58,7 +58,7 @@ def render_slot_brief(summary: dict[str, Any]) -> str:
     ])
 
 
-def render_slot_relative(summary: dict[str, Any]) -> str:
+def render_slot_relative(summary: SlotSummary) -> str:
     """The slot for a distilled student: what each party did out of what it could, each trade's price as
     its place in the tariff band (% of the half-spread above or below the mid price: +100 % is retail,
     -100 % feed-in) and the energy totals — the scored facts arranged so that the model has little
@@ -79,7 +79,7 @@ def render_slot_relative(summary: dict[str, Any]) -> str:
     ])
 
 
-def render_slot_canonical(summary: dict[str, Any]) -> str:
+def render_slot_canonical(summary: SlotSummary) -> str:
     """:func:`render_slot_relative` without names, every list in a canonical order (largest first):
     sellers by sold then surplus, buyers by bought then deficit, trades by energy then price. No §4 score
     depends on who is who, and any relabelling of the parties gives this very text — a student reading
@@ -89,7 +89,7 @@ def render_slot_canonical(summary: dict[str, Any]) -> str:
                       f"totals surplus/deficit/traded: {_kwh(surplus)}/{_kwh(deficit)}/{_kwh(volume)}"])
 
 
-def render_slot_hundredths(summary: dict[str, Any]) -> str:
+def render_slot_hundredths(summary: SlotSummary) -> str:
     """:func:`render_slot_canonical` with every energy a whole number of hundredths of a kWh (``0.44``
     is ``44``: summaries round kWh to 0.01, and a small model's tokenizer spends a token on every digit,
     point and leading zero), and the traded energy set beside the most the community could have traded
@@ -101,7 +101,7 @@ def render_slot_hundredths(summary: dict[str, Any]) -> str:
                       f"traded/possible: {_hundredths(volume)}/{_hundredths(min(surplus, deficit))}"])
 
 
-def _canonical_lines(summary: dict[str, Any], energy: Callable[[float], str], trade_unit: str) -> list[str]:
+def _canonical_lines(summary: SlotSummary, energy: Callable[[float], str], trade_unit: str) -> list[str]:
     """Tariffs, then sellers, buyers and trades, each list largest first, energies formatted by ``energy``."""
     mid, half = _mid_and_half_spread(summary)
     sellers = sorted(((round(s["p2p_kwh"], 2), round(s["surplus_kwh"], 2)) for s in summary["sellers"]), reverse=True)
@@ -127,12 +127,12 @@ def _hundredths(kwh: float) -> str:
     return str(round(100 * kwh))
 
 
-def _mid_and_half_spread(summary: dict[str, Any]) -> tuple[float, float]:
+def _mid_and_half_spread(summary: SlotSummary) -> tuple[float, float]:
     """The mid price between retail and feed-in, and half their spread."""
     return (summary["retail"] + summary["feed_in"]) / 2.0, (summary["retail"] - summary["feed_in"]) / 2.0
 
 
-def _totals(summary: dict[str, Any]) -> tuple[float, float, float]:
+def _totals(summary: SlotSummary) -> tuple[float, float, float]:
     """Total surplus, deficit and traded energy; exact sums, so no party order changes a rounded digit."""
     return (math.fsum(s["surplus_kwh"] for s in summary["sellers"]),
             math.fsum(b["deficit_kwh"] for b in summary["buyers"]),
@@ -150,7 +150,7 @@ def _band(price: float, mid: float, half: float) -> str:
     return f"{_band_pct(price, mid, half):+d}%"
 
 
-def render_totals(summary: dict[str, Any]) -> str:
+def render_totals(summary: SlotSummary) -> str:
     """Plain totals of a slot (no score): what a small model would otherwise have to add up itself."""
     surplus, deficit, volume = _totals(summary)
     mid = (summary["retail"] + summary["feed_in"]) / 2.0
@@ -158,7 +158,7 @@ def render_totals(summary: dict[str, Any]) -> str:
             f" mid price {_num(100 * mid, 2)} c")
 
 
-def render_indicators(summary: dict[str, Any]) -> str:
+def render_indicators(summary: SlotSummary) -> str:
     """The computed §4 inputs and scores of a slot (the evidence a small model should use)."""
     surplus = np.array([s["surplus_kwh"] for s in summary["sellers"]], dtype=np.float64)
     sold = np.array([s["p2p_kwh"] for s in summary["sellers"]], dtype=np.float64)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from fairmarket_local.common.canonical import sha256_hex
 from fairmarket_local.common.errors import FairmarketError
@@ -28,6 +27,7 @@ from fairmarket_local.critic.prompting.slot_text import (
     render_totals,
 )
 from fairmarket_local.critic.registry.paths import SHIPPED, fairmarket_home
+from fairmarket_local.env.summary_types import SlotSummary
 
 SLOT_RENDERERS = {"{slot}": render_slot, "{slot_brief}": render_slot_brief, "{slot_relative}": render_slot_relative,
                   "{slot_canonical}": render_slot_canonical, "{slot_hundredths}": render_slot_hundredths}
@@ -48,7 +48,7 @@ class PromptTemplate:
     sha256: str
     rationale: bool = False
 
-    def messages(self, summary: dict[str, Any], system_role: bool = True) -> list[dict[str, str]]:
+    def messages(self, summary: SlotSummary, system_role: bool = True) -> list[dict[str, str]]:
         """Chat messages for one slot summary; without ``system_role`` (e.g. Gemma, whose chat format
         drops system messages) the instructions open the user message instead."""
         user = self.user

@@ -22,6 +22,7 @@ from fairmarket_local.critic.factory import make_critic, takes_template
 from fairmarket_local.critic.memo.cache import CacheMode
 from fairmarket_local.critic.quality.compare import critic_pairs
 from fairmarket_local.critic.quality.relations import RELATIONS, Relation
+from fairmarket_local.env.summary_types import SlotSummary
 from fairmarket_local.metrics.fairness import FairnessScores
 
 DEFAULT_TOLERANCE = 0.05
@@ -37,7 +38,7 @@ class Variant:
 
     slot: int
     relation: Relation
-    summary: dict[str, Any]
+    summary: SlotSummary
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,8 @@ class Example:
 
     slot: int
     relation: str
-    base: dict[str, Any]
-    variant: dict[str, Any]
+    base: SlotSummary
+    variant: SlotSummary
     base_scores: FairnessScores
     variant_scores: FairnessScores
     violation: float
@@ -77,14 +78,14 @@ class AuditRun:
 class AuditPlan:
     """What every critic of an audit scores: the audited slots and their variants."""
 
-    slots: list[dict[str, Any]]
+    slots: list[SlotSummary]
     variants: list[Variant]
     skipped: dict[str, int]  # per relation, the slots it could not vary
     left_out: int  # one-sided slots (every critic scores them 1 / 1 / 1 by §4 without judging)
     relations: tuple[Relation, ...]
 
     @property
-    def batch(self) -> list[dict[str, Any]]:
+    def batch(self) -> list[SlotSummary]:
         """The slots, then the variants: what each critic scores."""
         return self.slots + [v.summary for v in self.variants]
 
@@ -103,12 +104,12 @@ class AuditResult:
         return [row for run in self.runs for row in run.rows]
 
 
-def two_sided(summaries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def two_sided(summaries: Sequence[SlotSummary]) -> list[SlotSummary]:
     """The slots with sellers and buyers: the only ones a critic judges."""
     return [s for s in summaries if s["sellers"] and s["buyers"]]
 
 
-def make_variants(summaries: Sequence[dict[str, Any]], relations: Sequence[Relation] = RELATIONS,
+def make_variants(summaries: Sequence[SlotSummary], relations: Sequence[Relation] = RELATIONS,
                   seed: int = 0) -> tuple[list[Variant], dict[str, int]]:
     """Every relation's variant of every slot, and per relation the number of slots it skipped.
 
@@ -178,7 +179,7 @@ def _row(model: str, template: str, relation: Relation, pairs: list[tuple[Varian
     }
 
 
-def plan_audit(summaries: Sequence[dict[str, Any]], relations: Sequence[Relation] = RELATIONS,
+def plan_audit(summaries: Sequence[SlotSummary], relations: Sequence[Relation] = RELATIONS,
                limit: int | None = None, seed: int = 0) -> AuditPlan:
     """The first ``limit`` two-sided slots and every relation's variant of each."""
     judged = two_sided(summaries)
@@ -214,7 +215,7 @@ def run_audit(plan: AuditPlan, models: Sequence[str], templates: Sequence[str] =
 
 
 def audit_critics(
-    summaries: Sequence[dict[str, Any]], models: Sequence[str], templates: Sequence[str] = (),
+    summaries: Sequence[SlotSummary], models: Sequence[str], templates: Sequence[str] = (),
     cache_dir: Path | None = None, cache_mode: CacheMode = "use", tolerance: float = DEFAULT_TOLERANCE, *,
     relations: Sequence[Relation] = RELATIONS, limit: int | None = None, seed: int = 0, **options: Any,
 ) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ pass in a freshly loaded critic on a subset).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from fairmarket_local.critic.memo.cache import CacheMode
 from fairmarket_local.critic.quality.permute import is_permutable, permute_summary
 from fairmarket_local.critic.registry.manifests import get_model
 from fairmarket_local.env.summary import summary_fairness
+from fairmarket_local.env.summary_types import SlotSummary
 from fairmarket_local.metrics.fairness import SCORE_NAMES, FairnessScores
 
 
@@ -50,7 +51,7 @@ def critic_pairs(models: list[str], templates: list[str]) -> list[tuple[str, str
 
 
 def run_critic(
-    model: str, template: str, summaries: list[dict[str, Any]], cache_dir: Path | None, cache_mode: CacheMode,
+    model: str, template: str, summaries: Sequence[SlotSummary], cache_dir: Path | None, cache_mode: CacheMode,
     invariance_n: int = 20, repeat_n: int = 10, seed: int = 0, n_threads: int = 1,
     advance: Callable[..., None] = lambda n=1, **_: None,
 ) -> CriticRun:
@@ -98,7 +99,7 @@ def summarize(run: CriticRun, reference: list[FairnessScores]) -> dict[str, Any]
 
 
 def compare_critics(
-    summaries: list[dict[str, Any]], models: list[str], templates: list[str], cache_dir: Path | None,
+    summaries: Sequence[SlotSummary], models: list[str], templates: list[str], cache_dir: Path | None,
     cache_mode: CacheMode = "use", invariance_n: int = 20, repeat_n: int = 10, n_threads: int = 1,
     advance: Callable[..., None] = lambda n=1, **_: None,
 ) -> tuple[list[dict[str, Any]], list[CriticRun]]:

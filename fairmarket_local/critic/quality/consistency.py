@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fairmarket_local.critic.slots_io import summary_problem
@@ -40,7 +40,7 @@ def consistency_problem(summary: Any) -> str:
             or _grid_problem(summary))
 
 
-def _parties_problem(summary: dict[str, Any]) -> str:
+def _parties_problem(summary: Mapping[str, Any]) -> str:
     for side, role, _, order_key in SIDES:
         for k, party in enumerate(summary[side]):
             own = [t for t in summary["trades"] if t[role] == party["id"]]
@@ -59,7 +59,7 @@ def _parties_problem(summary: dict[str, Any]) -> str:
     return ""
 
 
-def _trades_problem(summary: dict[str, Any]) -> str:
+def _trades_problem(summary: Mapping[str, Any]) -> str:
     limits = {p["id"]: p["price"] for side, *_ in SIDES for p in summary[side]}
     for k, trade in enumerate(summary["trades"]):
         price, ask, bid = trade["price"], limits[trade["seller"]], limits[trade["buyer"]]
@@ -72,7 +72,7 @@ def _trades_problem(summary: dict[str, Any]) -> str:
     return ""
 
 
-def _grid_problem(summary: dict[str, Any]) -> str:
+def _grid_problem(summary: Mapping[str, Any]) -> str:
     slack = _KWH_HALF_STEP * (1 + 2 * (len(summary["sellers"]) + len(summary["buyers"])))
     for key, rest in zip(("import_kwh", "export_kwh"), grid_rest(summary)):
         if rest < -slack - _EPS:
@@ -80,7 +80,7 @@ def _grid_problem(summary: dict[str, Any]) -> str:
     return ""
 
 
-def unmatched_energy(summary: dict[str, Any]) -> tuple[float, float]:
+def unmatched_energy(summary: Mapping[str, Any]) -> tuple[float, float]:
     """(import, export) the listed parties leave to the grid: unmet deficit and unsold surplus, plus what a
     party traded beyond its actual surplus or deficit."""
     sellers, buyers = summary["sellers"], summary["buyers"]
@@ -91,13 +91,13 @@ def unmatched_energy(summary: dict[str, Any]) -> tuple[float, float]:
     return math.fsum(short), math.fsum(spare)
 
 
-def grid_rest(summary: dict[str, Any]) -> tuple[float, float]:
+def grid_rest(summary: Mapping[str, Any]) -> tuple[float, float]:
     """(import, export) of the grid exchange that no listed party's fields explain."""
     unmatched = unmatched_energy(summary)
     return (summary["grid"]["import_kwh"] - unmatched[0], summary["grid"]["export_kwh"] - unmatched[1])
 
 
-def settle(variant: dict[str, Any], base: dict[str, Any], energy_factor: float = 1.0) -> dict[str, Any]:
+def settle(variant: dict[str, Any], base: Mapping[str, Any], energy_factor: float = 1.0) -> dict[str, Any]:
     """``variant`` (changed in place and returned) made consistent after an edit of its trades or energies.
 
     A party whose trades differ from its trades in ``base`` has its money recomputed from them, and its P2P
@@ -122,27 +122,27 @@ def settle(variant: dict[str, Any], base: dict[str, Any], energy_factor: float =
     return variant
 
 
-def _energy(trades: list[dict[str, Any]]) -> float:
+def _energy(trades: Sequence[Mapping[str, Any]]) -> float:
     return math.fsum(t["kwh"] for t in trades)
 
 
-def _worth(trades: list[dict[str, Any]]) -> float:
+def _worth(trades: Sequence[Mapping[str, Any]]) -> float:
     return math.fsum(t["kwh"] * t["price"] for t in trades)
 
 
-def _trades_by_party(summary: dict[str, Any], role: str) -> dict[str, list[dict[str, Any]]]:
+def _trades_by_party(summary: Mapping[str, Any], role: str) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for trade in summary["trades"]:
         out[trade[role]].append(trade)
     return out
 
 
-def copy_summary(summary: dict[str, Any]) -> dict[str, Any]:
+def copy_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
     """A deep copy of a summary (JSON values only: a JSON round trip is several times faster than deepcopy)."""
     return json.loads(json.dumps(summary))
 
 
-def pieces(summary: dict[str, Any]) -> list[Piece]:
+def pieces(summary: Mapping[str, Any]) -> list[Piece]:
     """The slot's trades as (seller, buyer, price, hundredths of a kWh), in the summary's order."""
     return [(t["seller"], t["buyer"], t["price"], hundredths(t["kwh"])) for t in summary["trades"]]
 
@@ -170,5 +170,5 @@ def money(value: float) -> float:
     return round(float(value), 3) + 0.0
 
 
-def mid_price(summary: dict[str, Any]) -> float:
+def mid_price(summary: Mapping[str, Any]) -> float:
     return (summary["retail"] + summary["feed_in"]) / 2.0

@@ -22,9 +22,9 @@ and scale agrees: Jain's index, Gini); every trade's price as close to, or as fa
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -42,11 +42,11 @@ from fairmarket_local.critic.quality.consistency import (
     settle,
 )
 from fairmarket_local.critic.quality.permute import is_permutable, permute_summary
-from fairmarket_local.env.summary import WEEKDAYS
+from fairmarket_local.env.summary_types import WEEKDAYS, SlotSummary
 from fairmarket_local.metrics.fairness import SCORE_NAMES
 
 Direction = Literal["up", "down", "same"]
-Maker = Callable[[dict[str, Any], np.random.Generator], dict[str, Any] | None]
+Maker = Callable[[SlotSummary, np.random.Generator], SlotSummary | None]
 ARROWS: dict[str, str] = {"up": "↑", "down": "↓", "same": "="}
 _LORENZ_EPS = 1e-12
 #: The least a directional variant must change, so that it is a change a judge can see: one seller's
@@ -76,7 +76,7 @@ class Relation:
 
 # --- FTG: more energy traded locally -----------------------------------------------------------------
 
-def more_local(summary: dict[str, Any], rng: np.random.Generator) -> dict[str, Any] | None:
+def more_local(summary: SlotSummary, rng: np.random.Generator) -> SlotSummary | None:
     """Half of the room left between the seller with the most unsold surplus and the buyer with the most
     unmet deficit is traded between them (at their existing price, else within their orders, else at the
     slot's mean price with both orders widened to admit it) — at most half of what the community as a whole
@@ -90,27 +90,27 @@ def more_local(summary: dict[str, Any], rng: np.random.Generator) -> dict[str, A
         return None
     out = copy_summary(summary)
     out["trades"] = merged_trades([*pieces(out), (seller["id"], buyer["id"], _deal_price(out, seller, buyer), extra)])
-    return _fit_orders(settle(out, summary))
+    return cast(SlotSummary, _fit_orders(settle(out, summary)))
 
 
-def _room(party: dict[str, Any], energy_key: str) -> int:
+def _room(party: Mapping[str, Any], energy_key: str) -> int:
     """Hundredths of a kWh a party could still trade without exceeding its actual surplus or deficit."""
     return hundredths(party[energy_key]) - hundredths(party["p2p_kwh"])
 
 
-def _untraded(summary: dict[str, Any]) -> int:
+def _untraded(summary: Mapping[str, Any]) -> int:
     """Hundredths of a kWh the community could still have balanced locally, min(S, D) − E."""
     surplus = sum(hundredths(s["surplus_kwh"]) for s in summary["sellers"])
     deficit = sum(hundredths(b["deficit_kwh"]) for b in summary["buyers"])
     return min(surplus, deficit) - sum(amount for *_, amount in pieces(summary))
 
 
-def _roomiest(parties: list[dict[str, Any]], energy_key: str) -> dict[str, Any] | None:
+def _roomiest(parties: Sequence[Mapping[str, Any]], energy_key: str) -> Mapping[str, Any] | None:
     best = max(parties, key=lambda p: _room(p, energy_key), default=None)
     return best if best is not None and _room(best, energy_key) > 0 else None
 
 
-def _deal_price(summary: dict[str, Any], seller: dict[str, Any], buyer: dict[str, Any]) -> float:
+def _deal_price(summary: Mapping[str, Any], seller: Mapping[str, Any], buyer: Mapping[str, Any]) -> float:
     existing = [t["price"] for t in summary["trades"] if (t["seller"], t["buyer"]) == (seller["id"], buyer["id"])]
     if existing:
         return existing[0]
@@ -120,7 +120,7 @@ def _deal_price(summary: dict[str, Any], seller: dict[str, Any], buyer: dict[str
     return money(min(max(anchor, ask), bid) if ask <= bid else anchor)
 
 
-def _mean_trade_price(summary: dict[str, Any]) -> float:
+def _mean_trade_price(summary: Mapping[str, Any]) -> float:
     """The volume-weighted mean trade price, the mid price without trades."""
     volume = math.fsum(t["kwh"] for t in summary["trades"])
     if volume <= 0:
@@ -144,12 +144,12 @@ def _fit_orders(variant: dict[str, Any]) -> dict[str, Any]:
 
 # --- FBS: sellers' fill ratios more or less equal at the same total ------------------------------------
 
-def fills_equal(summary: dict[str, Any], rng: np.random.Generator) -> dict[str, Any] | None:
+def fills_equal(summary: SlotSummary, rng: np.random.Generator) -> SlotSummary | None:
     """Every seller's sales moved halfway to the slot's common fill ratio (total sold / total surplus)."""
     return _refill(summary, more_equal=True)
 
 
-def fills_unequal(summary: dict[str, Any], rng: np.random.Generator) -> dict[str, Any] | None:
+def fills_unequal(summary: SlotSummary, rng: np.random.Generator) -> SlotSummary | None:
     """The sellers' sales moved away from their common fill ratio, as far as the surpluses allow (at most
     doubling the distance); a seller already full above it, or empty below it, stays, and the others move
     about their own common ratio."""
@@ -179,7 +179,7 @@ def _beyond_common(sold: np.ndarray, surplus: np.ndarray) -> np.ndarray:
     return sold - surplus * (sold.sum() / surplus.sum())
 
 
-def _refill(summary: dict[str, Any], more_equal: bool) -> dict[str, Any] | None:
+def _refill(summary: Mapping[str, Any], more_equal: bool) -> SlotSummary | None:
     """Resell the same total among the sellers with a surplus; ``None`` unless the new fill ratios
     Lorenz-dominate the old (``more_equal``) or the old dominate the new, and differ."""
     sellers = [s for s in summary["sellers"] if hundredths(s["surplus_kwh"]) > 0]
@@ -199,7 +199,7 @@ def _refill(summary: dict[str, Any], more_equal: bool) -> dict[str, Any] | None:
     return variant if lorenz_dominates(better, worse) else None
 
 
-def _sales(summary: dict[str, Any]) -> dict[str, int]:
+def _sales(summary: Mapping[str, Any]) -> dict[str, int]:
     """Hundredths of a kWh each seller sold, from the trades."""
     out: dict[str, int] = {}
     for seller, _, _, amount in pieces(summary):
@@ -226,7 +226,7 @@ def _round_to_total(values: np.ndarray, total: int, caps: np.ndarray) -> np.ndar
     return out
 
 
-def _resell(summary: dict[str, Any], sales: dict[str, int]) -> dict[str, Any]:
+def _resell(summary: Mapping[str, Any], sales: dict[str, int]) -> SlotSummary:
     """A copy whose sellers sell ``sales`` (hundredths): the sellers who sell less give up their latest
     trades, each at its buyer and price, to the sellers who sell more."""
     before = _sales(summary)
@@ -252,10 +252,10 @@ def _resell(summary: dict[str, Any], sales: dict[str, int]) -> dict[str, Any]:
                 pool.append((buyer, price, amount - taken))
     out = copy_summary(summary)
     out["trades"] = merged_trades(kept)
-    return _fit_orders(settle(out, summary))
+    return cast(SlotSummary, _fit_orders(settle(out, summary)))
 
 
-def _fill_ratios(summary: dict[str, Any]) -> np.ndarray:
+def _fill_ratios(summary: Mapping[str, Any]) -> np.ndarray:
     """sold / surplus of the sellers with a surplus, as the summary shows them."""
     return np.array([s["p2p_kwh"] / s["surplus_kwh"] for s in summary["sellers"] if hundredths(s["surplus_kwh"]) > 0])
 
@@ -271,18 +271,18 @@ def lorenz_dominates(a: np.ndarray, b: np.ndarray) -> bool:
 
 # --- FPP: trade prices toward the mid price or toward a band edge -------------------------------------
 
-def price_to_mid(summary: dict[str, Any], rng: np.random.Generator) -> dict[str, Any] | None:
+def price_to_mid(summary: SlotSummary, rng: np.random.Generator) -> SlotSummary | None:
     """Every trade's price moved halfway to the mid price, within its seller's ask and its buyer's bid."""
     return _reprice(summary, toward_mid=True)
 
 
-def price_to_edge(summary: dict[str, Any], rng: np.random.Generator) -> dict[str, Any] | None:
+def price_to_edge(summary: SlotSummary, rng: np.random.Generator) -> SlotSummary | None:
     """Every trade's price moved halfway to the band edge on its side of the mid price (retail above,
     feed-in below), within its seller's ask and its buyer's bid."""
     return _reprice(summary, toward_mid=False)
 
 
-def _reprice(summary: dict[str, Any], toward_mid: bool) -> dict[str, Any] | None:
+def _reprice(summary: Mapping[str, Any], toward_mid: bool) -> SlotSummary | None:
     limits = {p["id"]: p["price"] for side, *_ in SIDES for p in summary[side]}
     moved = []
     for seller, buyer, price, amount in pieces(summary):
@@ -295,14 +295,14 @@ def _reprice(summary: dict[str, Any], toward_mid: bool) -> dict[str, Any] | None
         return None
     out = copy_summary(summary)
     out["trades"] = merged_trades(moved)
-    return settle(out, summary)
+    return cast(SlotSummary, settle(out, summary))
 
 
-def _mid_goal(summary: dict[str, Any], price: float, ask: float, bid: float) -> float:
+def _mid_goal(summary: Mapping[str, Any], price: float, ask: float, bid: float) -> float:
     return min(max(price + 0.5 * (mid_price(summary) - price), ask), bid)
 
 
-def _edge_goal(summary: dict[str, Any], price: float, ask: float, bid: float) -> float:
+def _edge_goal(summary: Mapping[str, Any], price: float, ask: float, bid: float) -> float:
     up_room, down_room = min(bid, summary["retail"]) - price, price - max(ask, summary["feed_in"])
     mid = mid_price(summary)
     upward = price > mid or (price == mid and up_room >= down_room)
@@ -318,7 +318,7 @@ def _milli_toward(goal: float, price: float) -> float:
 
 # --- invariances: changes no fair judge may notice ----------------------------------------------------
 
-def relabel(summary: dict[str, Any], rng: np.random.Generator) -> dict[str, Any] | None:
+def relabel(summary: SlotSummary, rng: np.random.Generator) -> SlotSummary | None:
     """Sellers and buyers listed in another order and renamed S1.., B1.. accordingly."""
     if not is_permutable(summary):
         return None
@@ -326,14 +326,14 @@ def relabel(summary: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]
     return out if out != summary else None  # parties alike in every field: no new listing exists
 
 
-def weekday(summary: dict[str, Any], rng: np.random.Generator) -> dict[str, Any] | None:
+def weekday(summary: SlotSummary, rng: np.random.Generator) -> SlotSummary | None:
     """The same slot on another day of the week."""
     out = copy_summary(summary)
     out["day"] = WEEKDAYS[(WEEKDAYS.index(summary["day"]) + int(rng.integers(1, len(WEEKDAYS)))) % len(WEEKDAYS)]
-    return out
+    return cast(SlotSummary, out)
 
 
-def energy_x10(summary: dict[str, Any], rng: np.random.Generator) -> dict[str, Any] | None:
+def energy_x10(summary: SlotSummary, rng: np.random.Generator) -> SlotSummary | None:
     """Every energy ten times larger (surplus, deficit, orders, trades, grid): the same shares. P2P energy and
     money are recomputed from the scaled trades, and an order stretched where that adds a rounding step."""
     out = copy_summary(summary)
@@ -343,10 +343,10 @@ def energy_x10(summary: dict[str, Any], rng: np.random.Generator) -> dict[str, A
                 party[key] = kwh(_ENERGY_FACTOR * party[key])
     for trade in out["trades"]:
         trade["kwh"] = kwh(_ENERGY_FACTOR * trade["kwh"])
-    return _fit_orders(settle(out, summary, energy_factor=_ENERGY_FACTOR))
+    return cast(SlotSummary, _fit_orders(settle(out, summary, energy_factor=_ENERGY_FACTOR)))
 
 
-def price_shift(summary: dict[str, Any], rng: np.random.Generator) -> dict[str, Any] | None:
+def price_shift(summary: SlotSummary, rng: np.random.Generator) -> SlotSummary | None:
     """Both tariffs and every order and trade price shifted by the same 0.05 $/kWh (down when the
     feed-in tariff allows and a coin says so, else up): the same spread and the same place in it."""
     shift = -_PRICE_SHIFT if summary["feed_in"] >= _PRICE_SHIFT and rng.random() < 0.5 else _PRICE_SHIFT
@@ -359,7 +359,7 @@ def price_shift(summary: dict[str, Any], rng: np.random.Generator) -> dict[str, 
                 party["price"] = money(party["price"] + shift)
     for trade in out["trades"]:
         trade["price"] = money(trade["price"] + shift)
-    return settle(out, summary)
+    return cast(SlotSummary, settle(out, summary))
 
 
 _ALL_SAME: dict[str, Direction] = {score: "same" for score in SCORE_NAMES}

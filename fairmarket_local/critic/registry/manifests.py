@@ -220,7 +220,7 @@ def weights_path(manifest: ModelManifest, assemble: bool = True) -> Path:
     """
     source = manifest.weights
     if source is None:
-        raise FairmarketError(f"model {manifest.id!r} is served by {manifest.server.base_url}"  # type: ignore[union-attr]
+        raise FairmarketError(f"model {manifest.id!r} is served by {manifest.server.base_url}"  # type: ignore[union-attr]  # no weights: a server (validated)
                               " and has no local weights")
     missing = f"weights of model {manifest.id!r} not found"
     local = source.path if source.path is not None else source.folder
@@ -233,20 +233,20 @@ def weights_path(manifest: ModelManifest, assemble: bool = True) -> Path:
             raise FairmarketError(f"{missing} at {path}; {manifest.how_to_get()}")
         return path
     package = source.package or source.assemble
-    folder = package_dir(package)  # type: ignore[arg-type]
+    folder = package_dir(package)  # type: ignore[arg-type]  # no path or folder: a package or assemble (validated)
     if folder is None:
         raise FairmarketError(f"{missing}: package {package} is not installed; {manifest.how_to_get()}")
     if source.package is not None:
-        path = folder / source.file  # type: ignore[operator]
+        path = folder / source.file  # type: ignore[operator]  # a package source names its file (validated)
         if not path.is_file():
             raise FairmarketError(f"{missing}: {path} is missing; {manifest.how_to_get()}")
         return path
-    path = fairmarket_home() / "weights" / source.file  # type: ignore[operator]
+    path = fairmarket_home() / "weights" / source.file  # type: ignore[operator]  # so does an assembled one
     if not path.is_file():
         if not assemble:
             raise FairmarketError(f"{missing}: not assembled yet at {path};"
                                   f" run `fairmarket models verify {manifest.id}`")
-        assemble_from_package(package, path)  # type: ignore[arg-type]
+        assemble_from_package(package, path)  # type: ignore[arg-type]  # set: checked above
     return path
 
 
@@ -286,7 +286,8 @@ def verified_weights(manifest: ModelManifest, rehash: bool = False) -> Path:
     digest = weights_sha256(path, rehash)
     if digest != manifest.sha256:
         raise FairmarketError(f"weights of model {manifest.id!r} at {path} have sha256 {digest[:12]}…, the manifest"
-                              f" says {manifest.sha256[:12]}…; reinstall them ({manifest.how_to_get()})")
+                              f" says {manifest.sha256[:12]}…; reinstall them"  # type: ignore[index]  # weights: a sha256
+                              f" ({manifest.how_to_get()})")
     return path
 
 

@@ -14,6 +14,7 @@ import json
 import math
 import mmap
 from pathlib import Path
+from typing import Any
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_text_atomic
@@ -71,7 +72,7 @@ def cached_sha256(path: Path, rehash: bool = False) -> str:
     stat = path.stat()
     stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "ctime_ns": stat.st_ctime_ns, "inode": stat.st_ino}
     ledger = _read_ledger()
-    entry = ledger.get(str(path))
+    entry: Any = ledger.get(str(path))  # the ledger is a JSON file: anything may be found
     remembered = isinstance(entry, dict) and {k: entry.get(k) for k in stamp} == stamp
     if remembered and not rehash and isinstance(entry.get("sha256"), str):
         return entry["sha256"]
