@@ -230,15 +230,17 @@ def _numbers(series: pd.Series, column: str, report: _Reporter) -> np.ndarray:
 
 
 def _timestamps(series: pd.Series, report: _Reporter) -> np.ndarray:
-    try:
-        parsed = pd.to_datetime(series, format="ISO8601", errors="coerce")
-    except ValueError:  # pandas refuses mixed UTC offsets
-        offsets = series.astype(str).str.strip().str.extract(_UTC_OFFSET, expand=False).fillna("")
-        row = _first((offsets != offsets.iloc[0]).to_numpy())
+    # checked before parsing: pandas 3 refuses mixed UTC offsets, pandas 2 parses them to objects
+    written = ~series.map(_is_blank).to_numpy(dtype=bool)  # a blank value is reported below, as blank
+    offsets = series.astype(str).str.strip().str.extract(_UTC_OFFSET, expand=False).fillna("").to_numpy()
+    mixed = written & (offsets != offsets[written][0]) if written.any() else written
+    if mixed.any():
+        row = _first(mixed)
         raise report.error(
             row, "timestamp", f"UTC offset of {series.iloc[row]!r} differs from row 2; use one fixed offset "
             "or none (daylight saving time is not supported)"
-        ) from None
+        )
+    parsed = pd.to_datetime(series, format="ISO8601", errors="coerce")
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         parsed = parsed.dt.tz_localize(None)  # keep the wall-clock time as written
     bad = parsed.isna().to_numpy()
