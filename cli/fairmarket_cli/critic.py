@@ -106,11 +106,18 @@ def compare(
     limit: Optional[int] = typer.Option(None, min=1, help="Use only the first N slots."),
     invariance_n: int = typer.Option(20, min=0, help="Slots re-scored with sellers/buyers relabelled."),
     repeat_n: int = typer.Option(10, min=0, help="Slots re-scored by a fresh, uncached critic."),
+    audit: bool = typer.Option(True, help="Also audit every critic on the compared two-sided slots (the"
+                               " `critic audit` relations, memoized) and add its summary columns."),
+    audit_n: Optional[int] = typer.Option(None, min=1, help="Audit only the first N two-sided compared slots."),
+    workers: int = typer.Option(1, min=1, help="llama.cpp processes per model for the audit (one per free core)."),
     threads: int = ThreadsOption,
     force: bool = typer.Option(False, help="Replace existing output files."),
+    json_out: bool = typer.Option(False, "--json", help="Print the table as JSON (one object per critic)."),
     quiet: bool = typer.Option(False, help="No progress bar."),
 ) -> None:
-    """Compare critics on the same slots: validity, latency, agreement with §4, invariance, repeatability."""
+    """Compare critics on the same slots: validity, latency, agreement with §4, invariance, repeatability, audit."""
+    from fairmarket_local.common.io import dumps_strict
+    from fairmarket_local.critic.quality.audit import plan_audit
     from fairmarket_local.critic.quality.compare import compare_critics, critic_pairs
     from fairmarket_local.critic.quality.report import OUTPUT_FILES, write_report
     from fairmarket_local.critic.slots_io import read_summaries
@@ -120,12 +127,14 @@ def compare(
         names = _critic_names(models, out, OUTPUT_FILES, force)
         summaries = read_summaries(input_path)[:limit]
         pairs = critic_pairs(names, _csv(templates))
-        with progress_bar(len(pairs) * len(summaries), "critic compare", unit="slots", enabled=not quiet) as advance:
+        plan = plan_audit(summaries, limit=audit_n) if audit else None
+        total = len(pairs) * (len(summaries) + (len(plan.batch) if plan else 0))
+        with progress_bar(total, "critic compare", unit="slots", enabled=not quiet) as advance:
             rows, runs = compare_critics(
                 summaries, names, _csv(templates), cache_dir, cache_mode,  # type: ignore[arg-type]
-                invariance_n, repeat_n, threads, advance)
+                invariance_n, repeat_n, threads, advance, audit=plan, workers=workers)
         written = write_report(out, rows, runs, [summary_fairness(s) for s in summaries])
-    typer.echo((out / "critics.md").read_text(encoding="utf-8"))
+    typer.echo(dumps_strict(rows) if json_out else (out / "critics.md").read_text(encoding="utf-8"))
     console.print("wrote " + ", ".join(str(p) for p in written))
 
 

@@ -1,8 +1,9 @@
 """A critic backed by a language model: prompt, disk memo, batching, validation, retries, fallback.
 
 For a batch of summaries: look every request up in the memo, claim the misses (so parallel processes
-do not compute the same key twice), send only the claimed misses to the engine in chunks of its
-``max_batch``, validate each reply, retry the invalid ones with the next seed, and replace those
+do not compute the same key twice), send only the claimed misses to the engine — sorted by prompt text, so
+that consecutive prompts share long prefixes (llama.cpp keeps the previous prompt's KV cache) — in chunks of
+its ``max_batch``, validate each reply, retry the invalid ones with the next seed, and replace those
 still invalid by the reference scores (``source="fallback"``, never cached). Keys another process
 was computing are then read back from the memo (or computed here if it stored nothing).
 """
@@ -83,7 +84,7 @@ class ModelCritic(Critic):
             if entry is not None:
                 results[key] = _scores(entry, "cache")
                 self.cache.release(key)
-        claimed = [k for k in claimed if k not in results]
+        claimed = sorted((k for k in claimed if k not in results), key=lambda k: _prompt_order(requests[first[k]]))
         for start in range(0, len(claimed), self.engine.max_batch):
             chunk = claimed[start:start + self.engine.max_batch]
             try:
@@ -171,6 +172,12 @@ class ModelCritic(Critic):
     def close(self) -> None:
         self.engine.close()
         self.cache.close()
+
+
+def _prompt_order(request: dict[str, Any]) -> list[str]:
+    """Sorting prompts by their messages' text puts those with a common prefix next to each other; the
+    order changes no key and no reply, only how much of each prompt the engine evaluates again."""
+    return [message["content"] for message in request["messages"]]
 
 
 def _scores(entry: dict[str, Any], source: str) -> FairnessScores:

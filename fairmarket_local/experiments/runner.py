@@ -9,7 +9,7 @@ The experiment folder::
     OUT/results.csv|jsonl    one row per arm × grid point × seed
     OUT/summary.md           IQM [95 % CI] per arm and grid point, P(improvement), convergence (see .summary)
     OUT/intervals.csv, improvement.csv   the same intervals as tables
-    OUT/critic-compare/      the critic-comparison table, when the config asks for it
+    OUT/critic-compare/      the critic-comparison table (with the audit of its first 10 slots), when asked for
 
 A finished job is never run again, so rerunning the same command resumes an interrupted study.
 Results do not depend on the executor or the number of workers: every job is seeded by itself.
@@ -30,6 +30,7 @@ from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.common.io import write_json, write_jsonl, write_text_atomic
 from fairmarket_local.common.progress import progress_bar
 from fairmarket_local.common.text import decode_utf8, loads_strict
+from fairmarket_local.critic.quality.audit import plan_audit
 from fairmarket_local.critic.quality.compare import compare_critics
 from fairmarket_local.critic.quality.report import table_csv, write_report
 from fairmarket_local.env.summary import summary_fairness
@@ -202,7 +203,7 @@ def read_json(path: Path) -> Any:
 
 
 def _compare_critics(config: ExperimentConfig, out: Path, jobs: list[Job]) -> None:
-    """Critic comparison on the two-sided slots recorded by the first training run."""
+    """Critic comparison on the two-sided slots recorded by the first training run, the first 10 audited."""
     spec = config.critic_compare
     target = out / "critic-compare"
     if spec is None or (target / "critics.csv").is_file():
@@ -212,5 +213,6 @@ def _compare_critics(config: ExperimentConfig, out: Path, jobs: list[Job]) -> No
         raise FairmarketError("critic_compare needs a training arm (its recorded slots are compared)")
     slots = [s for s in recorded_slots(out / "runs" / first.id) if s["sellers"] and s["buyers"]][:spec.slots]
     rows, runs = compare_critics(slots, spec.models, spec.templates, out / "critic-cache", "use",
-                                 invariance_n=min(10, len(slots)), repeat_n=min(5, len(slots)))
+                                 invariance_n=min(10, len(slots)), repeat_n=min(5, len(slots)),
+                                 audit=plan_audit(slots, limit=10))
     write_report(target, rows, runs, [summary_fairness(s) for s in slots])

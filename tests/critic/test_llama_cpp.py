@@ -47,6 +47,16 @@ def test_smollm2_grounded_scores_memoized_and_repeatable(tmp_path, slots):
 
 
 @needs_smollm2
+def test_two_workers_answer_as_one_process(slots):
+    """Each worker gets a contiguous block of the sorted prompts (they share prefixes); the answers do not
+    depend on the worker or on which prompt preceded in its KV cache."""
+    judged = [s for s in slots if s["sellers"] and s["buyers"]]
+    with make_critic("smollm2-135m", "compact", cache_mode="off") as one, \
+            make_critic("smollm2-135m", "compact", cache_mode="off", workers=2) as two:
+        assert [s.values() for s in two.score(judged)] == [s.values() for s in one.score(judged)]
+
+
+@needs_smollm2
 def test_no_network_connection_is_opened(tmp_path, slots, monkeypatch):
     attempts = []
 

@@ -1,5 +1,7 @@
+import json
 import logging
 
+from fairmarket_local.critic.backends.engine import Generation
 from fairmarket_local.critic.memo.cache import ScoreCache
 from fairmarket_local.critic.model_critic import ModelCritic
 from fairmarket_local.critic.prompting.templates import load_template
@@ -75,3 +77,29 @@ def test_one_sided_slots_are_scored_one_without_the_model(tmp_path):
     assert scores[0].values() == (1.0, 1.0, 1.0) and scores[0].source == "rule"
     assert scores[1].source == "model"
     assert critic.stats.one_sided == 1 and critic.stats.cache_misses == 1
+
+
+class EchoEngine(FakeEngine):
+    """Answers with a score computed from the prompt, so every answer belongs to exactly one prompt."""
+
+    def __init__(self):
+        super().__init__(max_batch=4)
+        self.prompts: list[str] = []
+
+    def generate(self, messages, seed):
+        self.prompts.append(messages[-1]["content"])
+        return Generation(text=json.dumps({"ftg": echo(messages[-1]["content"]), "fbs": 0, "fpp": 0}), seconds=0.0)
+
+
+def echo(prompt: str) -> float:
+    return (len(prompt) % 100) / 100
+
+
+def test_misses_reach_the_engine_sorted_by_prompt_and_come_back_in_order(slots):
+    engine = EchoEngine()
+    critic = ModelCritic(engine, load_template("raw"), ScoreCache(None, "off"), "fake", skip_one_sided=False)
+    asked = list(reversed(slots))
+    prompts = [critic.request(s)["messages"][-1]["content"] for s in asked]
+    scores = critic.score(asked)
+    assert engine.prompts == sorted(prompts) != prompts  # neighbours share prefixes: llama.cpp reuses its KV cache
+    assert [s.ftg for s in scores] == [echo(p) for p in prompts]

@@ -1,7 +1,9 @@
 """The ``llama_cpp`` back-end: llama-cpp-python, decoding under the score grammar.
 
 The ``Llama`` object keeps the KV cache of its previous prompt, so a template's static prefix is
-evaluated once and each slot pays only for its own text. Greedy decoding tests the grammar on the most
+evaluated once and each slot pays only for the part of its text that differs from the previous prompt's (the
+critic sends its prompts sorted; each worker gets a contiguous block of a batch, so that it still sees
+neighbours). Greedy decoding tests the grammar on the most
 likely token first (:mod:`.greedy_grammar`: the same replies, less time per token). It decodes one
 sequence at a time and is not thread-safe, so ``workers > 1`` scores a batch in that many processes,
 each with its own model and ``n_threads`` threads (1 per process is fastest on a busy machine: more threads stall at
@@ -81,7 +83,8 @@ class LlamaCppEngine(Engine):
         self.load()
         if self._pool is None:
             return super().generate_batch(batch, seed)
-        return list(self._pool.map(_worker_complete, batch, repeat(seed), repeat(self.max_tokens)))
+        block = -(-len(batch) // self.workers)  # consecutive prompts to one worker: they share prefixes
+        return list(self._pool.map(_worker_complete, batch, repeat(seed), repeat(self.max_tokens), chunksize=block))
 
     def close(self) -> None:
         if self._llm is not None:

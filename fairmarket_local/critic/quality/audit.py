@@ -89,6 +89,16 @@ class AuditPlan:
         """The slots, then the variants: what each critic scores."""
         return self.slots + [v.summary for v in self.variants]
 
+    @property
+    def grouped(self) -> list[int]:
+        """The order in which a critic scores :attr:`batch` (indices into it): each slot, then its variants.
+        A slot's variants share most of its text, and a model critic's prompts of one call are sorted, so
+        llama.cpp re-evaluates only what differs from the previous prompt (it keeps that one's KV cache)."""
+        groups = [[i] for i in range(len(self.slots))]
+        for k, variant in enumerate(self.variants):
+            groups[variant.slot].append(len(self.slots) + k)
+        return [i for group in groups for i in group]
+
 
 @dataclass
 class AuditResult:
@@ -194,9 +204,11 @@ def audit_critic(model: str, template: str, plan: AuditPlan, *, tolerance: float
     """One critic scores the slots and their variants in one batch, then each relation is checked."""
     opts: dict[str, Any] = ({"template": template, "n_threads": n_threads, "workers": workers}
                             if takes_template(model) else {})
+    batch, order = plan.batch, plan.grouped
     with make_critic(model, cache_dir=cache_dir, cache_mode=cache_mode, **opts) as critic:
-        scored = score_in_chunks(critic, plan.batch, advance)
+        in_order = score_in_chunks(critic, [batch[i] for i in order], advance)
         stats = critic.stats.as_dict()
+    scored = [in_order[k] for k in np.argsort(order)]
     n = len(plan.slots)
     run = relation_rows(model, template, plan, scored[:n], scored[n:], tolerance, examples)
     run.stats = stats
@@ -228,11 +240,39 @@ def audit_critics(
 
 def family_shares(rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], dict[str, float]]:
     """Per (model, template): the share of variants satisfied in each relation family (variant-weighted)."""
-    totals: dict[tuple[str, str], dict[str, list[float]]] = {}
+    return {critic: {family: _weighted([r for r in mine if r["family"] == family], "satisfied_pct")
+                     for family in dict.fromkeys(r["family"] for r in mine)}
+            for critic, mine in _by_critic(rows).items()}
+
+
+#: The audit's summary in the ``critic compare`` table (:func:`audit_columns`).
+AUDIT_COLUMNS = ("audit_slots", "audit_variants", "audit_directional_pct", "audit_moved_pct",
+                 "audit_invariance_pct", "audit_worst")
+
+
+def audit_columns(result: AuditResult) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per (model, template): the audit in a few numbers, variant-weighted over the relations — the share of
+    directional variants satisfied, of those moved the declared way, of irrelevant changes within the
+    tolerance, and the worst violation of any relation."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for critic, mine in _by_critic(result.rows).items():
+        directional = [r for r in mine if r["family"] != "invariance"]
+        values = (result.slots, sum(r["variants"] for r in mine), _weighted(directional, "satisfied_pct"),
+                  _weighted(directional, "responsive_pct"),
+                  _weighted([r for r in mine if r["family"] == "invariance"], "satisfied_pct"),
+                  max((r["worst_violation"] for r in mine), default=0.0))
+        out[critic] = dict(zip(AUDIT_COLUMNS, values))
+    return out
+
+
+def _by_critic(rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in rows:
-        family = totals.setdefault((row["model"], row["template"]), {}).setdefault(row["family"], [0.0, 0.0])
-        if row["variants"]:
-            family[0] += row["satisfied_pct"] * row["variants"] / 100.0
-            family[1] += row["variants"]
-    return {critic: {f: (100.0 * ok / n if n else float("nan")) for f, (ok, n) in fams.items()}
-            for critic, fams in totals.items()}
+        grouped.setdefault((row["model"], row["template"]), []).append(row)
+    return grouped
+
+
+def _weighted(rows: Sequence[dict[str, Any]], key: str) -> float:
+    """The mean of ``key`` over ``rows``, each weighted by its variants; NaN without variants."""
+    n = sum(r["variants"] for r in rows)
+    return sum(r[key] * r["variants"] for r in rows if r["variants"]) / n if n else float("nan")

@@ -1,8 +1,9 @@
 """Critic comparison (SPEC §8): several (model × template) critics score the same recorded slots.
 
 Per critic: validity, latency, throughput, cache hit rate, agreement with the §4 reference (MAE and
-Spearman per score), invariance under seller/buyer relabelling, and repeatability (a second, uncached
-pass in a freshly loaded critic on a subset).
+Spearman per score), invariance under seller/buyer relabelling, repeatability (a second, uncached
+pass in a freshly loaded critic on a subset) and, given an audit plan, the audit's summary (the share of
+metamorphic variants satisfied, :func:`~fairmarket_local.critic.quality.audit.audit_columns`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from fairmarket_local.critic.registry.manifests import get_model
 from fairmarket_local.env.summary import summary_fairness
 from fairmarket_local.env.summary_types import SlotSummary
 from fairmarket_local.metrics.fairness import SCORE_NAMES, FairnessScores
+
+if TYPE_CHECKING:
+    from fairmarket_local.critic.quality.audit import AuditPlan
 
 
 @dataclass
@@ -101,13 +105,28 @@ def summarize(run: CriticRun, reference: list[FairnessScores]) -> dict[str, Any]
 def compare_critics(
     summaries: Sequence[SlotSummary], models: list[str], templates: list[str], cache_dir: Path | None,
     cache_mode: CacheMode = "use", invariance_n: int = 20, repeat_n: int = 10, n_threads: int = 1,
-    advance: Callable[..., None] = lambda n=1, **_: None,
+    advance: Callable[..., None] = lambda n=1, **_: None, *, audit: AuditPlan | None = None,
+    tolerance: float | None = None, workers: int = 1,
 ) -> tuple[list[dict[str, Any]], list[CriticRun]]:
-    """Rows of the comparison table and the raw runs (for plots)."""
+    """Rows of the comparison table and the raw runs (for plots). With ``audit`` (a plan of the compared
+    slots, :func:`~fairmarket_local.critic.quality.audit.plan_audit`), every critic is also audited on it
+    (``workers`` llama.cpp processes, the memo answering the slots just compared) and each row gets the
+    audit's summary columns."""
     reference = [summary_fairness(s) for s in summaries]
     runs = [run_critic(m, t, summaries, cache_dir, cache_mode, invariance_n, repeat_n, n_threads=n_threads,
                        advance=advance) for m, t in critic_pairs(models, templates)]
-    return [summarize(r, reference) for r in runs], runs
+    rows = [summarize(r, reference) for r in runs]
+    if audit is not None:
+        from fairmarket_local.critic.quality import audit as metamorphic  # it imports this module
+
+        result = metamorphic.run_audit(
+            audit, models, templates, tolerance=metamorphic.DEFAULT_TOLERANCE if tolerance is None else tolerance,
+            cache_dir=cache_dir, cache_mode=cache_mode, n_threads=n_threads, workers=workers, examples=0,
+            advance=advance)
+        columns = metamorphic.audit_columns(result)
+        for row in rows:
+            row.update(columns[(row["model"], row["template"])])
+    return rows, runs
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:

@@ -21,7 +21,8 @@ _MD_COLUMNS = [
     ("mean_latency_ms", "mean ms"), ("p95_latency_ms", "p95 ms"), ("slots_per_s", "slots/s"),
     ("cache_hit_rate", "hit rate"), *[(f"mae_{s}", f"MAE {s}") for s in SCORE_NAMES],
     *[(f"spearman_{s}", f"ρ {s}") for s in SCORE_NAMES], ("invariance_pct", "perm. invariant %"),
-    ("repeatability_pct", "repeatable %"),
+    ("repeatability_pct", "repeatable %"), ("audit_directional_pct", "audit ↑↓ %"),
+    ("audit_moved_pct", "audit moved %"), ("audit_invariance_pct", "audit = %"), ("audit_worst", "audit worst"),
 ]
 
 
@@ -40,13 +41,18 @@ def table_csv(rows: list[dict[str, Any]]) -> str:
 
 
 def table_markdown(rows: list[dict[str, Any]], slots: int, reference: str = "the §4 reference") -> str:
+    columns = [(key, title) for key, title in _MD_COLUMNS if key in rows[0]]  # the audit's only when it ran
+    audited = "audit_slots" in rows[0]
     lines = [
         f"Critic comparison on {slots} recorded slots. ρ = Spearman rank correlation with {reference}"
-        " (n/a: the critic gave the same score to every slot).",
+        " (n/a: the critic gave the same score to every slot)." + (
+            f" Audit (docs/audit.md) of {rows[0]['audit_slots']} two-sided slots: the share of variants whose"
+            " claimed score moved as declared (↑↓), of those that moved it by ≥ 0.01 (moved), of irrelevant"
+            " changes within the tolerance (=), and the largest forbidden move (worst)." if audited else ""),
         "",
-        "| " + " | ".join(title for _, title in _MD_COLUMNS) + " |",
-        "|" + "|".join("---" for _ in _MD_COLUMNS) + "|",
-        *("| " + " | ".join(_fmt(row[key]) for key, _ in _MD_COLUMNS) + " |" for row in rows),
+        "| " + " | ".join(title for _, title in columns) + " |",
+        "|" + "|".join("---" for _ in columns) + "|",
+        *("| " + " | ".join(_fmt(row[key]) for key, _ in columns) + " |" for row in rows),
     ]
     return "\n".join(lines) + "\n"
 
