@@ -106,18 +106,9 @@ def run_slot(
     total_import = float(grid_import.sum())
     total_export = float(grid_export.sum())
     return SlotResult(
-        arrival=arrival,
-        trades=trades,
-        buyer=buyer,
-        seller=seller,
-        sold=sold,
-        bought=bought,
-        revenue=revenue,
-        paid=paid,
-        grid_import=grid_import,
-        grid_export=grid_export,
-        cost=cost,
-        grid_only_cost=grid_only_cost,
+        arrival=arrival, trades=trades, buyer=buyer, seller=seller, sold=sold, bought=bought,
+        revenue=revenue, paid=paid, grid_import=grid_import, grid_export=grid_export,
+        cost=cost, grid_only_cost=grid_only_cost,
         p2p_volume=volume,
         p2p_price=float(money.sum()) / volume if volume > 0 else float("nan"),
         total_grid_import=total_import,
