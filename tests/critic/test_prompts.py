@@ -5,15 +5,7 @@ import pytest
 
 from fairmarket_local.common.errors import FairmarketError
 from fairmarket_local.critic.distill.generator import generate_slots
-from fairmarket_local.critic.prompting.slot_text import (
-    render_indicators,
-    render_slot,
-    render_slot_brief,
-    render_slot_canonical,
-    render_slot_hundredths,
-    render_slot_relative,
-    render_totals,
-)
+from fairmarket_local.critic.prompting import slot_text
 from fairmarket_local.critic.prompting.templates import available_templates, load_template, parse_template
 from fairmarket_local.critic.quality.permute import is_permutable, permute_summary
 from tests.critic.critic_helpers import SLOTS
@@ -41,56 +33,57 @@ def test_grounded_lists_indicators_and_raw_does_not(slots):
 
 
 def test_slot_text_is_compact_and_complete(slots):
-    text = render_slot(slots[4])
+    text = slot_text.render_slot(slots[4])
     assert "S1 3 2.25@0.12 1" in text and "B2 2 1.5@0.15 0.5" in text
     assert "S1>B1 1@0.16 S2>B2 0.5@0.125" in text
-    assert "none" in render_slot(slots[3])  # no trades
-    assert "S1 0.5 0@- 0" in render_slot(slots[5])  # a seller that placed no order
-    assert "S=4 D=3 E=1.5" in render_indicators(slots[4])
+    assert "none" in slot_text.render_slot(slots[3])  # no trades
+    assert "S1 0.5 0@- 0" in slot_text.render_slot(slots[5])  # a seller that placed no order
+    assert "S=4 D=3 E=1.5" in slot_text.render_indicators(slots[4])
 
 
 def test_brief_slot_text_and_totals(slots):
-    text = render_slot_brief(slots[4])
+    text = slot_text.render_slot_brief(slots[4])
     assert "sellers surplus/sold kWh: S1 3/1" in text and "trades kWh@c: S1>B1 1@16 S2>B2 0.5@12.5" in text
-    assert len(text) < len(render_slot(slots[4]))
-    assert "trades kWh@c: none" in render_slot_brief(slots[3])
-    assert render_totals(slots[4]).startswith("totals: surplus 4, deficit 3, traded 1.5 kWh; mid price")
+    assert len(text) < len(slot_text.render_slot(slots[4]))
+    assert "trades kWh@c: none" in slot_text.render_slot_brief(slots[3])
+    assert slot_text.render_totals(slots[4]).startswith("totals: surplus 4, deficit 3, traded 1.5 kWh; mid price")
 
 
 def test_relative_slot_text_shows_done_out_of_possible_and_prices_in_the_band(slots):
     slot = slots[4]
     mid, half = (slot["retail"] + slot["feed_in"]) / 2, (slot["retail"] - slot["feed_in"]) / 2
-    text = render_slot_relative(slot)
+    text = slot_text.render_slot_relative(slot)
     assert "sellers sold/surplus kWh: S1 1/3" in text
     assert f"S1>B1 1@{round(100 * (0.16 - mid) / half):+d}% S2>B2 0.5@{round(100 * (0.125 - mid) / half):+d}%" in text
     assert text.endswith("totals: surplus 4, deficit 3, traded 1.5 kWh")
-    assert "(% of half-spread): none" in render_slot_relative(slots[3])
+    assert "(% of half-spread): none" in slot_text.render_slot_relative(slots[3])
     at_retail = dict(slot, trades=[dict(slot["trades"][0], price=slot["retail"])])
-    assert "S1>B1 1@+100%" in render_slot_relative(at_retail)
+    assert "S1>B1 1@+100%" in slot_text.render_slot_relative(at_retail)
 
 
 def test_canonical_slot_text_has_no_names_lists_largest_first_and_shows_the_band(slots):
     slot = slots[4]
     mid, half = (slot["retail"] + slot["feed_in"]) / 2, (slot["retail"] - slot["feed_in"]) / 2
-    text = render_slot_canonical(slot)
+    text = slot_text.render_slot_canonical(slot)
     assert "S1" not in text and "B1" not in text
     band = sorted([(1.0, round(100 * (0.16 - mid) / half)), (0.5, round(100 * (0.125 - mid) / half))], reverse=True)
     assert f"trades kWh@band%: 1@{band[0][1]} 0.5@{band[1][1]}" in text
     assert text.endswith("totals surplus/deficit/traded: 4/3/1.5")
     sellers = text.splitlines()[1].split(": ")[1].split()
     assert sellers == sorted(sellers, key=lambda p: tuple(float(x) for x in p.split("/")), reverse=True)
-    assert "trades kWh@band%: none" in render_slot_canonical(slots[3])
-    assert len(text) < len(render_slot_relative(slot))
+    assert "trades kWh@band%: none" in slot_text.render_slot_canonical(slots[3])
+    assert len(text) < len(slot_text.render_slot_relative(slot))
 
 
 def test_hundredths_text_counts_energy_in_hundredths_and_sets_traded_beside_possible(slots):
-    text = render_slot_hundredths(slots[4])
+    text = slot_text.render_slot_hundredths(slots[4])
     assert text.endswith("totals surplus/deficit: 400/300\ntraded/possible: 150/300")
     assert "trades energy@band%: 100@" in text and "sellers sold/surplus: 100/300" in text
     assert "." not in text.split("\n", 1)[1]  # whole numbers only (tariffs, on the first line, keep cents)
-    assert "trades energy@band%: none" in render_slot_hundredths(slots[3])
+    assert "trades energy@band%: none" in slot_text.render_slot_hundredths(slots[3])
     for slot in generate_slots(50, seed=5):  # the canonical lines, energies times 100
-        canonical, hundredths = render_slot_canonical(slot).split("\n"), render_slot_hundredths(slot).split("\n")
+        canonical = slot_text.render_slot_canonical(slot).split("\n")
+        hundredths = slot_text.render_slot_hundredths(slot).split("\n")
         assert canonical[0] == hundredths[0]  # the tariff line is shared
         surplus, deficit, traded = (round(100 * float(x)) for x in canonical[4].split(": ")[1].split("/"))
         assert hundredths[4:] == [f"totals surplus/deficit: {surplus}/{deficit}",
@@ -100,7 +93,7 @@ def test_hundredths_text_counts_energy_in_hundredths_and_sets_traded_beside_poss
             assert [round(100 * float(x)) for x in kwh] == [int(x) for x in whole]
 
 
-@pytest.mark.parametrize("render", [render_slot_canonical, render_slot_hundredths])
+@pytest.mark.parametrize("render", [slot_text.render_slot_canonical, slot_text.render_slot_hundredths])
 def test_canonical_slot_text_is_the_same_for_every_relabelling(render):
     rng = np.random.default_rng(3)
     for slot in (s for s in generate_slots(200, seed=4) if is_permutable(s)):
@@ -113,12 +106,12 @@ def test_compact_and_student_templates():
     compact = load_template("compact").messages(SLOTS[1])[1]["content"]
     assert "computed: ftg" in compact and "sellers surplus/sold kWh" in compact
     student = load_template("student").messages(SLOTS[1])[1]["content"]
-    assert load_template("student").id == "student.v4" and student == render_slot_hundredths(SLOTS[1])
-    assert load_template("student.v3").messages(SLOTS[1])[1]["content"] == render_slot_canonical(SLOTS[1])
-    assert load_template("student.v2").messages(SLOTS[1])[1]["content"] == render_slot_relative(SLOTS[1])
+    assert load_template("student").id == "student.v4" and student == slot_text.render_slot_hundredths(SLOTS[1])
+    assert load_template("student.v3").messages(SLOTS[1])[1]["content"] == slot_text.render_slot_canonical(SLOTS[1])
+    assert load_template("student.v2").messages(SLOTS[1])[1]["content"] == slot_text.render_slot_relative(SLOTS[1])
     assert "totals: surplus" in load_template("student.v1").messages(SLOTS[1])[1]["content"]
     brief_only = parse_template("b.v1", b"[system]\nA\n[user]\n{slot_brief}\n", "b")
-    assert brief_only.messages(SLOTS[1])[1]["content"] == render_slot_brief(SLOTS[1])
+    assert brief_only.messages(SLOTS[1])[1]["content"] == slot_text.render_slot_brief(SLOTS[1])
 
 
 def test_template_hash_changes_with_content():
