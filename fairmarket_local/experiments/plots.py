@@ -204,3 +204,29 @@ def frontier(path: Path, groups: list[Any], arms: list[str], colors: dict[str, s
         ax.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=7)
     save_figure(fig, path)
+
+
+PROFILE_LABELS = {"consumer_cost_vs_grid_only": "consumer cost vs grid-only", "ftg": "FTG", "fbs": "FBS",
+                  "fpp": "FPP"}
+
+
+def performance_profiles(path: Path, profiles: list[Any], arms: list[str], colors: dict[str, str]) -> None:
+    """One panel per KPI: the share of an arm's seeds better than each threshold, its 95 % CI shaded. A curve
+    above another is better everywhere; for the cost, better is below the threshold."""
+    plt = pyplot()
+    kpis = list(dict.fromkeys(p.kpi for p in profiles))
+    fig, axes = plt.subplots(1, len(kpis), figsize=(4.2 * len(kpis), 3.4), squeeze=False, constrained_layout=True)
+    for ax, kpi in zip(axes[0], kpis):
+        for profile in (p for p in profiles if p.kpi == kpi and p.arm in arms):
+            shares = profile.shares
+            ax.step(profile.thresholds, [s.point for s in shares], where="post", color=colors[profile.arm],
+                    label=profile.arm)
+            ax.fill_between(profile.thresholds, [s.low for s in shares], [s.high for s in shares], step="post",
+                            color=colors[profile.arm], alpha=0.15, lw=0)
+        better = "below" if kpi == FRONTIER_COST else "above"
+        ax.set_xlabel(f"threshold τ of {PROFILE_LABELS.get(kpi, kpi)}", fontsize=8)
+        ax.set_ylabel(f"share of seeds {better} τ", fontsize=8)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=7)
+    save_figure(fig, path)

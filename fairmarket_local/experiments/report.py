@@ -3,7 +3,8 @@
     OUT/report/index.html    inline CSS, every figure embedded as a ``data:image/png`` URI, no scripts and
                              no external URL, so it can be mailed or opened offline
     OUT/report/*.png         the same figures as files
-    OUT/report/results.csv, summary.md, intervals.csv, improvement.csv (and critics.csv, critics.md)   copies
+    OUT/report/results.csv, summary.md, intervals.csv, improvement.csv (profiles.csv, critics.csv, critics.md)
+                             copies
 
 A section whose data is absent (no training arm, no grid, no critic comparison) is replaced by a one-line note.
 """
@@ -118,7 +119,7 @@ def write_report(out: Path, force: bool = False) -> Path:
     target = out / "report"
     index = target / "index.html"
     refuse_overwrite(index, force)
-    for name in ("results.csv", "summary.md", "intervals.csv", "improvement.csv"):
+    for name in ("results.csv", "summary.md", "intervals.csv", "improvement.csv", "profiles.csv"):
         if (out / name).is_file():
             _copy(out / name, target / name)
     sections = [section(results, out, target) for section in SECTIONS]
@@ -246,6 +247,19 @@ def _frontier(results: Results, out: Path, target: Path) -> str:
         lambda p: plots.frontier(p, results.summary.intervals, results.arms, results.colors)))
 
 
+def _profiles(results: Results, out: Path, target: Path) -> str:
+    title = "Performance profiles"
+    if not results.summary.profiles:
+        return _section(title, _note("Shown for a study without a grid; the frontier plot sums up a grid."))
+    level = f"{results.config.statistics.confidence:.0%}"
+    return _section(title, _plot(
+        target, "profiles.png", "Share of an arm's seeds better than each threshold of the held-out consumer cost"
+        f" (below it) and of FTG, FBS and FPP (above it), with {level} stratified-bootstrap CIs shaded (rliable's"
+        " performance profiles): a curve above another is better over the whole distribution of seeds, not only"
+        " on average. The numbers: profiles.csv.",
+        lambda p: plots.performance_profiles(p, results.summary.profiles, results.arms, results.colors)))
+
+
 def _training_section(title: str, name: str, metrics: list[tuple[str, str]], what: str
                       ) -> Callable[[Results, Path, Path], str]:
     def section(results: Results, out: Path, target: Path) -> str:
@@ -358,7 +372,7 @@ def _copy(source: Path, target: Path) -> None:
 
 
 SECTIONS: list[Callable[[Results, Path, Path], str]] = [
-    _overview, _results_table, _improvement, _frontier, _convergence,
+    _overview, _results_table, _improvement, _frontier, _profiles, _convergence,
     _training_section("Training curves", "training.png", TRAINING_REWARDS, "Economic and total (shaped) reward"),
     _training_section("Fairness over training", "fairness.png", TRAINING_FAIRNESS,
                       "Reference FTG, FBS and FPP of the training episode"),

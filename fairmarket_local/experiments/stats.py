@@ -6,7 +6,10 @@ Every (grid point, arm) has one held-out row per seed. For each KPI this module 
   **stratified-bootstrap 95 % confidence interval** over seeds;
 * the **probability of improvement** P(X better than Y) of each arm over each reference arm (truthful
   bidding, IPPO without fairness), the Mann–Whitney statistic over seed pairs, with its bootstrap CI.
-  "Better" follows the KPI's direction (:data:`HIGHER_IS_BETTER`): a lower consumer cost is better.
+  "Better" follows the KPI's direction (:data:`LOWER_IS_BETTER`): a lower consumer cost is better;
+* the **performance profile** of an arm: the share of its seeds doing better than each threshold τ (a
+  higher share is better whatever the KPI's direction), with a bootstrap CI per τ — the whole
+  distribution over seeds rather than one aggregate.
 
 Bootstraps are seeded, each group by itself, so a table does not depend on which other arms it holds.
 With one seed an interval is the point itself: say so rather than read it as certainty.
@@ -24,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 KPIS = ("consumer_cost_vs_grid_only", "p2p_share_of_demand", "market_efficiency",
         "gini_household_savings", "utility_net_revenue", "ftg", "fbs", "fpp")
+PROFILE_KPIS = ("consumer_cost_vs_grid_only", "ftg", "fbs", "fpp")  # the frontier's axes, seed by seed
 LOWER_IS_BETTER = frozenset({"consumer_cost_vs_grid_only", "buyer_cost_vs_grid_only", "gini_household_savings",
                              "constraint_violations"})
 
@@ -70,8 +74,8 @@ def iqm(scores: np.ndarray) -> np.ndarray:
 
 
 def _bootstrap(data: np.ndarray | tuple[np.ndarray, np.ndarray], func: Callable[..., Any],
-               config: StatisticsConfig) -> Interval:
-    """rliable's stratified bootstrap of ``func`` over runs (one task)."""
+               config: StatisticsConfig) -> list[Interval]:
+    """rliable's stratified bootstrap of ``func`` over runs (one task): an interval per value ``func`` returns."""
     from rliable import library
 
     # rliable 1.2 draws its resampling indices from NumPy's global generator (its random_state argument
@@ -86,8 +90,9 @@ def _bootstrap(data: np.ndarray | tuple[np.ndarray, np.ndarray], func: Callable[
                 random_state=np.random.RandomState(config.seed))
     finally:
         np.random.set_state(saved)
-    low, high = np.ravel(intervals["x"])
-    return Interval(float(np.ravel(points["x"])[0]), float(low), float(high))
+    lows, highs = np.asarray(intervals["x"]).reshape(2, -1)
+    return [Interval(float(point), float(low), float(high))
+            for point, low, high in zip(np.ravel(points["x"]), lows, highs)]
 
 
 def _column(values: Iterable[float], sign: float = 1.0) -> np.ndarray:
@@ -99,7 +104,7 @@ def iqm_interval(values: Iterable[float], config: StatisticsConfig) -> Interval:
     scores = _column(values)
     if len(scores) < 2:
         return Interval(*(float(scores.mean()),) * 3)
-    return _bootstrap(scores, iqm, config)
+    return _bootstrap(scores, iqm, config)[0]
 
 
 def probability_of_improvement(x: np.ndarray, y: np.ndarray) -> float:
@@ -116,7 +121,28 @@ def improvement_interval(x: Iterable[float], y: Iterable[float], kpi: str, confi
     if min(len(xs), len(ys)) < 2:
         point = probability_of_improvement(xs, ys)
         return Interval(point, point, point)
-    return _bootstrap((xs, ys), probability_of_improvement, config)
+    return _bootstrap((xs, ys), probability_of_improvement, config)[0]
+
+
+def profile_thresholds(values: Iterable[float], steps: int = 101) -> np.ndarray:
+    """Evenly spaced thresholds over the range of every arm's values of one KPI."""
+    array = np.asarray(list(values), dtype=np.float64)
+    return np.linspace(array.min(), array.max(), steps)
+
+
+def profile_interval(values: Iterable[float], thresholds: np.ndarray, kpi: str,
+                     config: StatisticsConfig) -> list[Interval]:
+    """The share of seeds better than each threshold (above it, or below it for a lower-is-better KPI) with
+    its stratified-bootstrap CI: rliable's run-score performance profile."""
+    sign = 1.0 if higher_is_better(kpi) else -1.0
+    scores, taus = _column(values, sign), sign * thresholds
+
+    def shares(resampled: np.ndarray) -> np.ndarray:
+        return np.mean(resampled[:, :1] > taus[None, :], axis=0)
+
+    if len(scores) < 2:
+        return [Interval(*(float(share),) * 3) for share in shares(scores)]
+    return _bootstrap(scores, shares, config)
 
 
 @dataclass(frozen=True)
@@ -144,6 +170,30 @@ def arm_intervals(rows: list[dict[str, Any]], grid_keys: list[str], config: Stat
     return [KpiIntervals(point, arm, {kpi: iqm_interval((m[kpi] for m in members), config) for kpi in kpis},
                          seeds=len(members))
             for point, arms in group_rows(rows, grid_keys).items() for arm, members in arms.items()]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The performance profile of one arm on one KPI: a share of seeds (with its CI) per threshold."""
+
+    point: tuple[Any, ...]
+    arm: str
+    kpi: str
+    thresholds: tuple[float, ...]
+    shares: tuple[Interval, ...]
+
+
+def profiles(rows: list[dict[str, Any]], grid_keys: list[str], config: StatisticsConfig,
+             kpis: tuple[str, ...]) -> list[Profile]:
+    """Performance profiles of every (grid point, arm) on each KPI, on thresholds shared by a point's arms."""
+    found = []
+    for point, arms in group_rows(rows, grid_keys).items():
+        for kpi in kpis:
+            taus = profile_thresholds(m[kpi] for members in arms.values() for m in members)
+            found += [Profile(point, arm, kpi, tuple(map(float, taus)),
+                              tuple(profile_interval((m[kpi] for m in members), taus, kpi, config)))
+                      for arm, members in arms.items()]
+    return found
 
 
 def improvements(rows: list[dict[str, Any]], grid_keys: list[str], references: list[str],

@@ -4,6 +4,8 @@
                           the plateau of every training arm's runs
     OUT/intervals.csv     the same intervals, one row per (grid point, arm, KPI)
     OUT/improvement.csv   P(arm better than reference) per (grid point, arm, reference, KPI)
+    OUT/profiles.csv      performance profiles (share of seeds better than each threshold) per arm and
+                          cost/fairness KPI — for a study without a grid, where one figure can show them
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from fairmarket_local.common.io import write_text_atomic
 from fairmarket_local.experiments.config import ExperimentConfig
 from fairmarket_local.experiments.stats import (
     KPIS,
+    PROFILE_KPIS,
     KpiIntervals,
+    Profile,
     arm_intervals,
     group_rows,
     higher_is_better,
     improvements,
+    profiles,
 )
 
 
@@ -35,6 +40,7 @@ class Summary:
     improvements: list[KpiIntervals]
     references: list[str]
     convergence: list[dict[str, Any]]
+    profiles: list[Profile]
 
 
 def summarize(config: ExperimentConfig, rows: list[dict[str, Any]]) -> Summary:
@@ -42,7 +48,8 @@ def summarize(config: ExperimentConfig, rows: list[dict[str, Any]]) -> Summary:
     stats = config.statistics
     references = reference_arms(config)
     return Summary(grid_keys, arm_intervals(rows, grid_keys, stats),
-                   improvements(rows, grid_keys, references, stats), references, convergence(rows, grid_keys))
+                   improvements(rows, grid_keys, references, stats), references, convergence(rows, grid_keys),
+                   [] if grid_keys else profiles(rows, grid_keys, stats, PROFILE_KPIS))
 
 
 def reference_arms(config: ExperimentConfig) -> list[str]:
@@ -73,6 +80,8 @@ def write_tables(out: Path, config: ExperimentConfig, rows: list[dict[str, Any]]
     write_text_atomic(out / "summary.md", summary_markdown(config, summary))
     write_text_atomic(out / "intervals.csv", intervals_csv(summary))
     write_text_atomic(out / "improvement.csv", improvement_csv(summary))
+    if summary.profiles:
+        write_text_atomic(out / "profiles.csv", profiles_csv(summary))
     return summary
 
 
@@ -90,6 +99,12 @@ def improvement_csv(summary: Summary) -> str:
     return _csv([*summary.grid_keys, "arm", "reference", "kpi", "probability", "ci_low", "ci_high"],
                 [[*found.point, found.arm, found.reference, kpi, f"{i.point:.4f}", f"{i.low:.4f}", f"{i.high:.4f}"]
                  for found in summary.improvements for kpi, i in found.kpis.items()])
+
+
+def profiles_csv(summary: Summary) -> str:
+    return _csv(["arm", "kpi", "threshold", "share_better", "ci_low", "ci_high"],
+                [[p.arm, p.kpi, f"{tau:.6g}", f"{i.point:.4f}", f"{i.low:.4f}", f"{i.high:.4f}"]
+                 for p in summary.profiles for tau, i in zip(p.thresholds, p.shares)])
 
 
 def _markdown_table(head: list[str], body: list[list[str]]) -> list[str]:

@@ -25,7 +25,7 @@ def test_shipped_experiments_expand_to_valid_run_configs(name: str) -> None:
 
 
 def test_shipped_studies_cover_the_spec() -> None:
-    assert {"pilot", "pilot-llm", "frontier", "frontier-llm", "community", "mixed", "scale",
+    assert {"pilot", "pilot-llm", "frontier", "frontier-llm", "community", "community-llm", "mixed", "scale",
             "sensitivity"} <= set(experiment_names())
     grid = load_experiment("sensitivity").grid
     assert grid["community.pv_scale"] == [0.5, 0.75, 1.0, 1.25, 1.5]
@@ -35,7 +35,7 @@ def test_shipped_studies_cover_the_spec() -> None:
     assert {"grid-only", "truthful", "zi", "ippo-no-fairness", "ippo-rule"} <= {a.name for a in pilot.arms}
     assert "ippo-llm-amortized" in {a.name for a in load_experiment("pilot-llm").arms}
     assert load_experiment("frontier").grid["training.shaping.rho"] == [0.0, 0.1, 0.3, 1.0, 3.0]
-    for name in ("pilot-llm", "frontier", "frontier-llm", "sensitivity"):
+    for name in ("pilot-llm", "frontier", "frontier-llm", "sensitivity", "community", "community-llm", "mixed"):
         assert len(load_experiment(name).seeds) >= 5, name
 
 

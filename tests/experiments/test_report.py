@@ -51,7 +51,8 @@ def test_report_page_figures_and_tables_are_written(experiment: Path) -> None:
     assert (target / "results.csv").read_text() == (experiment / "results.csv").read_text()
     for name in ("summary.md", "intervals.csv", "improvement.csv"):
         assert (target / name).read_text() == (experiment / name).read_text()
-    for heading in ("Overview", "Main results", "Probability of improvement", "Fairness–cost frontier", "Convergence",
+    for heading in ("Overview", "Main results", "Probability of improvement", "Fairness–cost frontier",
+                    "Performance profiles", "Convergence",
                     "Training curves", "Fairness over training", "P2P share of demand",
                     "Price distributions", "Per-household savings", "Sensitivity", "Critic comparison"):
         assert f"<h2>{heading}</h2>" in page

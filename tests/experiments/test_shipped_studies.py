@@ -44,3 +44,4 @@ def test_a_shipped_study_runs_and_reports(name: str, tmp_path: Path) -> None:
     assert all(f"| {arm.name} |" in summary for arm in config.arms)
     page = write_report(tmp_path / name).read_text(encoding="utf-8")
     assert "Fairness–cost frontier" in page and "Probability of improvement" in page
+    assert ((tmp_path / name / "report" / "profiles.png").is_file() is not bool(config.grid))  # profiles: no grid

@@ -14,6 +14,8 @@ from fairmarket_local.experiments.stats import (
     iqm,
     iqm_interval,
     probability_of_improvement,
+    profile_interval,
+    profile_thresholds,
 )
 from fairmarket_local.experiments.summary import reference_arms, summarize, summary_markdown
 
@@ -112,3 +114,35 @@ def test_the_summary_finds_the_cheaper_arm_and_reports_convergence() -> None:
     text = summary_markdown(config, summary)
     assert "## Probability of improvement" in text and "## Convergence" in text
     assert "[" in text.splitlines()[6]  # the first arm's row shows intervals
+
+
+def test_a_profile_is_the_share_of_seeds_better_than_each_threshold() -> None:
+    values = [0.1, 0.2, 0.3, 0.4]
+    taus = np.array([0.0, 0.15, 0.25, 0.35, 0.5])
+    assert [i.point for i in profile_interval(values, taus, "ftg", STATS)] == [1.0, 0.75, 0.5, 0.25, 0.0]
+    cost = profile_interval(values, taus, "consumer_cost_vs_grid_only", STATS)
+    assert [i.point for i in cost] == [0.0, 0.25, 0.5, 0.75, 1.0]  # lower is better: share below τ
+    assert all(i.low <= i.point <= i.high for i in cost)
+    assert cost[2].low < 0.5 < cost[2].high and cost[0].low == cost[0].high == 0.0
+
+
+def test_profiles_match_rliables_and_span_every_arms_values() -> None:
+    from rliable import library
+
+    rng = np.random.default_rng(3)
+    scores = rng.normal(size=12)
+    taus = profile_thresholds(np.concatenate([scores, scores + 1.0]), steps=21)
+    assert taus[0] == scores.min() and taus[-1] == scores.max() + 1.0
+    theirs, _ = library.create_performance_profile({"x": scores.reshape(-1, 1)}, taus, reps=100)
+    assert np.allclose([i.point for i in profile_interval(scores, taus, "ftg", STATS)], theirs["x"])
+
+
+def test_a_study_without_a_grid_gets_profiles_of_cost_and_fairness() -> None:
+    summary = summarize(_study(), _rows())
+    assert {(p.arm, p.kpi) for p in summary.profiles} >= {("fair", "ftg"), ("truthful", "consumer_cost_vs_grid_only")}
+    cost = {p.arm: p for p in summary.profiles if p.kpi == "consumer_cost_vs_grid_only"}
+    middle = int(np.searchsorted(cost["fair"].thresholds, 0.925))
+    assert cost["fair"].shares[middle].point == 1.0 and cost["truthful"].shares[middle].point == 0.0
+    assert all(f.point >= t.point for f, t in zip(cost["fair"].shares, cost["truthful"].shares))
+    assert summarize(ExperimentConfig(**{**_study().model_dump(), "grid": {"community.pv_scale": [1.0]}}),
+                     [{**r, "pv_scale": 1.0} for r in _rows()]).profiles == []
