@@ -211,8 +211,8 @@ PROFILE_LABELS = {"consumer_cost_vs_grid_only": "consumer cost vs grid-only", "f
 
 
 def performance_profiles(path: Path, profiles: list[Any], arms: list[str], colors: dict[str, str]) -> None:
-    """One panel per KPI: the share of an arm's seeds better than each threshold, its 95 % CI shaded. A curve
-    above another is better everywhere; for the cost, better is below the threshold."""
+    """One panel per KPI: the share of an arm's seeds at least as good as each threshold, its 95 % CI shaded.
+    A curve above another is better everywhere; for the cost, better is at or below the threshold."""
     plt = pyplot()
     kpis = list(dict.fromkeys(p.kpi for p in profiles))
     fig, axes = plt.subplots(1, len(kpis), figsize=(4.2 * len(kpis), 3.4), squeeze=False, constrained_layout=True)
@@ -223,9 +223,9 @@ def performance_profiles(path: Path, profiles: list[Any], arms: list[str], color
                     label=profile.arm)
             ax.fill_between(profile.thresholds, [s.low for s in shares], [s.high for s in shares], step="post",
                             color=colors[profile.arm], alpha=0.15, lw=0)
-        better = "below" if kpi == FRONTIER_COST else "above"
+        better = "≤" if kpi == FRONTIER_COST else "≥"
         ax.set_xlabel(f"threshold τ of {PROFILE_LABELS.get(kpi, kpi)}", fontsize=8)
-        ax.set_ylabel(f"share of seeds {better} τ", fontsize=8)
+        ax.set_ylabel(f"share of seeds with a value {better} τ", fontsize=8)
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=7)

@@ -253,10 +253,10 @@ def _profiles(results: Results, out: Path, target: Path) -> str:
         return _section(title, _note("Shown for a study without a grid; the frontier plot sums up a grid."))
     level = f"{results.config.statistics.confidence:.0%}"
     return _section(title, _plot(
-        target, "profiles.png", "Share of an arm's seeds better than each threshold of the held-out consumer cost"
-        f" (below it) and of FTG, FBS and FPP (above it), with {level} stratified-bootstrap CIs shaded (rliable's"
-        " performance profiles): a curve above another is better over the whole distribution of seeds, not only"
-        " on average. The numbers: profiles.csv.",
+        target, "profiles.png", "Share of an arm's seeds at least as good as each threshold: a held-out consumer"
+        f" cost at or below it, an FTG, FBS or FPP at or above it; with {level} stratified-bootstrap CIs shaded"
+        " (rliable's performance profiles): a curve above another is better over the whole distribution of"
+        " seeds, not only on average. The numbers: profiles.csv.",
         lambda p: plots.performance_profiles(p, results.summary.profiles, results.arms, results.colors)))
 
 

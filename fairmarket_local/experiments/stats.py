@@ -7,7 +7,7 @@ Every (grid point, arm) has one held-out row per seed. For each KPI this module 
 * the **probability of improvement** P(X better than Y) of each arm over each reference arm (truthful
   bidding, IPPO without fairness), the Mann–Whitney statistic over seed pairs, with its bootstrap CI.
   "Better" follows the KPI's direction (:data:`LOWER_IS_BETTER`): a lower consumer cost is better;
-* the **performance profile** of an arm: the share of its seeds doing better than each threshold τ (a
+* the **performance profile** of an arm: the share of its seeds at least as good as each threshold τ (a
   higher share is better whatever the KPI's direction), with a bootstrap CI per τ — the whole
   distribution over seeds rather than one aggregate.
 
@@ -132,13 +132,14 @@ def profile_thresholds(values: Iterable[float], steps: int = 101) -> np.ndarray:
 
 def profile_interval(values: Iterable[float], thresholds: np.ndarray, kpi: str,
                      config: StatisticsConfig) -> list[Interval]:
-    """The share of seeds better than each threshold (above it, or below it for a lower-is-better KPI) with
-    its stratified-bootstrap CI: rliable's run-score performance profile."""
+    """The share of seeds at least as good as each threshold (at or above it, at or below it for a
+    lower-is-better KPI) with its stratified-bootstrap CI: rliable's run-score performance profile, with
+    the threshold itself counted so that a profile starts at 1 on the lowest value."""
     sign = 1.0 if higher_is_better(kpi) else -1.0
     scores, taus = _column(values, sign), sign * thresholds
 
     def shares(resampled: np.ndarray) -> np.ndarray:
-        return np.mean(resampled[:, :1] > taus[None, :], axis=0)
+        return np.mean(resampled[:, :1] >= taus[None, :], axis=0)
 
     if len(scores) < 2:
         return [Interval(*(float(share),) * 3) for share in shares(scores)]
