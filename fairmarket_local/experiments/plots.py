@@ -28,23 +28,32 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
     return (float(array.mean()), float(array.std())) if len(array) else (np.nan, np.nan)
 
 
-def _panels(training: Training) -> dict[str, dict[str, list[list[Row]]]]:
-    """Panel title → arm → runs: one panel per grid point, or one pooled panel when there are many."""
+def _panels(training: Training) -> list[tuple[str, str | None, dict[str, list[list[Row]]]]]:
+    """(title, grid-point label or None when pooled, arm → runs): one panel per grid point, or one pooled
+    panel when there are many."""
     labels = list(dict.fromkeys(label for per_point in training.values() for label in per_point))
     if len(labels) > MAX_PANELS:
-        return {f"all {len(labels)} grid points": {arm: [run for runs in per_point.values() for run in runs]
-                                                   for arm, per_point in training.items()}}
-    return {label or "all runs": {arm: per_point[label] for arm, per_point in training.items() if label in per_point}
-            for label in labels}
+        return [(f"all {len(labels)} grid points", None,
+                 {arm: [run for runs in per_point.values() for run in runs] for arm, per_point in training.items()})]
+    return [(label or "all runs", label, {arm: per_point[label] for arm, per_point in training.items()
+                                         if label in per_point}) for label in labels]
 
 
-def training_curves(path: Path, training: Training, metrics: list[tuple[str, str]], colors: dict[str, str]) -> None:
-    """One row of panels per metric, one column per grid point: mean over seeds per episode, ±std shaded."""
+def _median_plateau(rows: list[Row], arm: str, label: str | None) -> float | None:
+    episodes = [r["plateau_episode"] for r in rows if r["arm"] == arm and r.get("plateau_episode") is not None
+                and (label is None or r["point"] == label)]
+    return float(np.median(episodes)) if episodes else None
+
+
+def training_curves(path: Path, training: Training, metrics: list[tuple[str, str]], colors: dict[str, str],
+                    rows: list[Row] | None = None) -> None:
+    """One row of panels per metric, one column per grid point: mean over seeds per episode, ±std shaded;
+    with the held-out ``rows``, a dashed line at each arm's median plateau episode."""
     plt = pyplot()
     panels = _panels(training)
     fig, axes = plt.subplots(len(metrics), len(panels), figsize=(1.5 + 4.2 * len(panels), 2.9 * len(metrics)),
                              squeeze=False, constrained_layout=True)
-    for col, (title, per_arm) in enumerate(panels.items()):
+    for col, (title, label_of_point, per_arm) in enumerate(panels):
         for row, (key, label) in enumerate(metrics):
             ax = axes[row, col]
             for arm, runs in per_arm.items():
@@ -55,6 +64,9 @@ def training_curves(path: Path, training: Training, metrics: list[tuple[str, str
                 ax.plot(episodes, mean, color=colors[arm], label=f"{arm} (n={len(runs)})",
                         marker="o" if length <= 20 else None, ms=3)
                 ax.fill_between(episodes, mean - std, mean + std, color=colors[arm], alpha=0.2, lw=0)
+                median = _median_plateau(rows or [], arm, label_of_point)
+                if median is not None:
+                    ax.axvline(median, color=colors[arm], ls="--", lw=0.8)
             ax.set_title(f"{label} · {title}", fontsize=9)
             ax.set_xlabel("training episode", fontsize=8)
             ax.grid(alpha=0.3)

@@ -267,15 +267,17 @@ def _training_section(title: str, name: str, metrics: list[tuple[str, str]], wha
             return _section(title, _note("No training runs finished (baseline arms only)."))
         return _section(title, _plot(
             target, name, f"{what} per training episode: mean over seeds, shaded ±1 std; one line per training arm,"
-            f" one column per grid point (pooled beyond {plots.MAX_PANELS}).",
-            lambda p: plots.training_curves(p, results.training, metrics, results.colors)))
+            f" one column per grid point (pooled beyond {plots.MAX_PANELS}); a dashed line marks each arm's"
+            " median plateau episode (Convergence).",
+            lambda p: plots.training_curves(p, results.training, metrics, results.colors, results.rows)))
     return section
 
 
 def _p2p(results: Results, out: Path, target: Path) -> str:
     over_training = (_plot(target, "p2p_training.png", "P2P share of demand per training episode (reference"
                            " evaluation of the training episode): mean over seeds, shaded ±1 std.",
-                           lambda p: plots.training_curves(p, results.training, TRAINING_P2P, results.colors))
+                           lambda p: plots.training_curves(p, results.training, TRAINING_P2P, results.colors,
+                                                           results.rows))
                      if results.training else _note("No training runs finished: no P2P share over training."))
     held_out = _plot(target, "p2p_heldout.png", "Held-out P2P share of demand per arm (mean ± std over seeds),"
                      " one bar per grid point.", lambda p: plots.held_out_bars(
