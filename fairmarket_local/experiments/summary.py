@@ -49,7 +49,14 @@ def summarize(config: ExperimentConfig, rows: list[dict[str, Any]]) -> Summary:
     references = reference_arms(config)
     return Summary(grid_keys, arm_intervals(rows, grid_keys, stats),
                    improvements(rows, grid_keys, references, stats), references, convergence(rows, grid_keys),
-                   [] if grid_keys else profiles(rows, grid_keys, stats, PROFILE_KPIS))
+                   [] if grid_keys else profiles(_trading(config, rows), grid_keys, stats, PROFILE_KPIS))
+
+
+def _trading(config: ExperimentConfig, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of every arm but grid-only: it trades nothing, so its FBS and FPP are 1 by definition and would
+    only stretch a profile's axes."""
+    grid_only = {arm.name for arm in config.baseline_arms if arm.baseline == "grid-only"}
+    return [row for row in rows if row["arm"] not in grid_only]
 
 
 def reference_arms(config: ExperimentConfig) -> list[str]:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from rliable import metrics
 
-from fairmarket_local.experiments.config import ExperimentConfig
+from fairmarket_local.experiments.config import Arm, ExperimentConfig
 from fairmarket_local.experiments.convergence import plateau
 from fairmarket_local.experiments.stats import (
     StatisticsConfig,
@@ -142,6 +142,9 @@ def test_profiles_match_rliables_and_span_every_arms_values() -> None:
 def test_a_study_without_a_grid_gets_profiles_of_cost_and_fairness() -> None:
     summary = summarize(_study(), _rows())
     assert {(p.arm, p.kpi) for p in summary.profiles} >= {("fair", "ftg"), ("truthful", "consumer_cost_vs_grid_only")}
+    with_grid_only = _study().model_copy(update={"arms": [*_study().arms, Arm(name="g", baseline="grid-only")]})
+    rows = [*_rows(), *({**r, "arm": "g"} for r in _rows() if r["arm"] == "truthful")]
+    assert "g" not in {p.arm for p in summarize(with_grid_only, rows).profiles}  # trades nothing
     cost = {p.arm: p for p in summary.profiles if p.kpi == "consumer_cost_vs_grid_only"}
     middle = int(np.searchsorted(cost["fair"].thresholds, 0.925))
     assert cost["fair"].shares[middle].point == 1.0 and cost["truthful"].shares[middle].point == 0.0
